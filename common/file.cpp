@@ -1,0 +1,96 @@
+#include "common/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+
+namespace forage {
+
+void Fd::reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Fd open_evidence(const std::string& path) {
+  int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+  int fd = ::open(path.c_str(), flags | O_NOATIME);
+  if (fd < 0 && errno == EPERM) {
+    spdlog::debug("{}: O_NOATIME not permitted (not the owner); opening without it", path);
+    fd = ::open(path.c_str(), flags);
+  }
+  if (fd < 0) {
+    if (errno == ELOOP) throw Error(path + ": is a symbolic link (not followed)");
+    throw system_error(path, errno);
+  }
+  // O_NONBLOCK only protects the open() itself from FIFOs; reads should block normally.
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return Fd(fd);
+}
+
+std::string read_all(int fd, const std::string& name, uint64_t max_bytes) {
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw system_error(name, errno);
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max_bytes)
+      throw Error(name + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string read_file(const std::string& path, uint64_t max_bytes) {
+  if (path == "-") return read_all(STDIN_FILENO, "<stdin>", max_bytes);
+  Fd fd = open_evidence(path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw system_error(path, errno);
+  if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory");
+  if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
+  if (static_cast<uint64_t>(st.st_size) > max_bytes)
+    throw Error(path + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
+  return read_all(fd.get(), path, max_bytes);
+}
+
+}  // namespace forage
+
+namespace forage {
+
+namespace {
+void write_fully(int fd, std::string_view data, const std::string& name) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw system_error(name, errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+}  // namespace
+
+void write_output(const std::string& path, std::string_view data) {
+  if (path == "-") {
+    write_fully(STDOUT_FILENO, data, "<stdout>");
+    return;
+  }
+  std::string partial = path + ".partial";
+  Fd fd(::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd) throw system_error(partial, errno);
+  write_fully(fd.get(), data, partial);
+  if (::fsync(fd.get()) != 0) throw system_error(partial, errno);
+  fd.reset();
+  if (::rename(partial.c_str(), path.c_str()) != 0) throw system_error(path, errno);
+}
+
+}  // namespace forage

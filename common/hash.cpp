@@ -1,0 +1,48 @@
+#include "common/hash.h"
+
+#include <openssl/evp.h>
+
+#include "common/error.h"
+#include "common/strings.h"
+
+namespace forage {
+namespace {
+
+const EVP_MD* md_for(HashAlgo algo) {
+  switch (algo) {
+    case HashAlgo::kMd5: return EVP_md5();
+    case HashAlgo::kSha1: return EVP_sha1();
+    case HashAlgo::kSha256: return EVP_sha256();
+    case HashAlgo::kSha512: return EVP_sha512();
+  }
+  return EVP_sha256();
+}
+
+}  // namespace
+
+void Hasher::Free::operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+
+Hasher::Hasher(HashAlgo algo) : ctx_(EVP_MD_CTX_new()), algo_(algo) {
+  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), md_for(algo), nullptr) != 1)
+    throw Error("OpenSSL: cannot initialise digest");
+}
+
+void Hasher::update(const void* data, size_t size) {
+  if (EVP_DigestUpdate(ctx_.get(), data, size) != 1) throw Error("OpenSSL: digest update failed");
+}
+
+std::string Hasher::final_hex() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_.get(), md, &len) != 1) throw Error("OpenSSL: digest final failed");
+  EVP_DigestInit_ex(ctx_.get(), md_for(algo_), nullptr);
+  return hex(md, len);
+}
+
+std::string sha256_hex(std::string_view data) {
+  Hasher h(HashAlgo::kSha256);
+  h.update(data);
+  return h.final_hex();
+}
+
+}  // namespace forage

@@ -1,0 +1,135 @@
+#include "ioc/reader.h"
+
+#include <array>
+#include <cctype>
+
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "common/strings.h"
+#include "ioc/tlp.h"
+
+namespace forage::ioc {
+namespace {
+
+constexpr std::array<std::string_view, 16> kMailHeaders = {
+    "from",        "to",           "cc",         "subject",    "date",   "received",
+    "message-id",  "mime-version", "return-path", "delivered-to", "reply-to", "sender",
+    "dkim-signature", "content-type", "x-mailer", "user-agent"};
+
+bool looks_like_email(std::string_view data) {
+  auto lines = split_lines(data.substr(0, 64 * 1024));
+  size_t i = 0;
+  if (!lines.empty() && lines[0].rfind("From ", 0) == 0) i = 1;  // mbox separator line
+  size_t known = 0;
+  for (; i < lines.size(); ++i) {
+    auto line = lines[i];
+    if (line.empty()) break;
+    if (line[0] == ' ' || line[0] == '\t') continue;  // folded header
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    auto name = line.substr(0, colon);
+    for (char c : name)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+    for (auto h : kMailHeaders)
+      if (iequals(name, h)) ++known;
+  }
+  return known >= 2;
+}
+
+}  // namespace
+
+std::string_view format_name(Format f) {
+  switch (f) {
+    case Format::kAuto: return "auto";
+    case Format::kEmail: return "email";
+    case Format::kText: return "text";
+    case Format::kList: return "list";
+    case Format::kCsv: return "csv";
+    case Format::kMisp: return "misp";
+    case Format::kStix: return "stix";
+    case Format::kForageJson: return "forage-json";
+    case Format::kJson: return "json";
+  }
+  return "unknown";
+}
+
+Format detect_format(std::string_view data, const std::string& name) {
+  auto head = data.substr(0, 64 * 1024);
+  size_t control = 0;
+  for (unsigned char c : head) {
+    if (c == 0) throw Error(name + ": binary data (not text, e-mail, CSV or JSON)");
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b) ++control;
+  }
+  if (control * 20 > head.size())
+    throw Error(name + ": binary data (not text, e-mail, CSV or JSON)");
+  auto t = trim(head);
+  if (t.empty()) return Format::kText;
+  if (t[0] == '{' || t[0] == '[') return Format::kJson;
+  if (looks_like_email(head)) return Format::kEmail;
+  if (looks_like_csv(head)) return Format::kCsv;
+  if (looks_like_list(data)) return Format::kList;
+  return Format::kText;
+}
+
+void input_problem(const ReadOptions& opts, IocSet& out, const std::string& message) {
+  if (!opts.keep_going) throw Error(message);
+  spdlog::warn("{} (skipped, --keep-going)", message);
+  out.errors.push_back(message);
+}
+
+void read_input(std::string_view data, const Source& src, const ReadOptions& opts, IocSet& out,
+                Format hint) {
+  std::string name = src.display();
+  if (data.size() >= 3 && data.substr(0, 3) == "\xEF\xBB\xBF") data.remove_prefix(3);  // UTF-8 BOM
+  Format f = hint == Format::kAuto ? detect_format(data, name) : hint;
+  spdlog::debug("{}: read as {}", name, format_name(f));
+
+  IocSet part;
+  switch (f) {
+    case Format::kEmail: read_email(data, src, opts, part); break;
+    case Format::kCsv: read_csv(data, src, opts, part); break;
+    case Format::kList: read_list(data, src, part); break;
+    case Format::kText: read_text(data, src, part); break;
+    case Format::kJson:
+    case Format::kMisp:
+    case Format::kStix:
+    case Format::kForageJson: read_json(data, src, opts, part, f); break;
+    case Format::kAuto: break;
+  }
+  // Text-like inputs carry their TLP label and incident tag in the text itself.
+  if (f == Format::kText || f == Format::kList || f == Format::kCsv) {
+    if (auto tlp = find_tlp(data)) part.tlp = stricter_tlp(part.tlp, *tlp);
+    if (part.case_tag.empty())
+      if (auto tag = find_case_tag(data)) part.case_tag = *tag;
+  }
+  for (auto& ind : part.indicators)
+    if (ind.tlp.empty()) ind.tlp = part.tlp;
+  out.merge(std::move(part));
+}
+
+IocSet read_files(const std::vector<std::string>& paths, const ReadOptions& opts) {
+  IocSet out;
+  for (const auto& path : paths) {
+    std::string data;
+    try {
+      data = read_file(path);
+    } catch (const Error& e) {
+      input_problem(opts, out, e.what());
+      continue;
+    }
+    out.sources.push_back(path);
+    Source src;
+    src.file = path;
+    try {
+      read_input(data, src, opts, out);
+    } catch (const Error& e) {
+      if (!opts.keep_going) throw;
+      input_problem(opts, out, e.what());
+    }
+  }
+  return out;
+}
+
+}  // namespace forage::ioc

@@ -1,0 +1,56 @@
+// Reading indicators from any input a CSIRT sends, detected by content (DESIGN.md "IoC model"):
+// e-mail (MIME), free text, one-per-line lists, CSV, MISP JSON, STIX 2.1, forage's own JSON.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ioc/indicator.h"
+
+namespace forage::ioc {
+
+enum class Format { kAuto, kEmail, kText, kList, kCsv, kMisp, kStix, kForageJson, kJson };
+std::string_view format_name(Format f);
+
+struct ReadOptions {
+  // Problems in one unit of an input (a MIME part, a STIX pattern, a MISP attribute, a CSV row)
+  // are recorded in IocSet::errors and reading goes on; without it the first one is fatal.
+  bool keep_going = false;
+};
+
+// Guesses the format of a whole input from its bytes. Throws forage::Error for binary data.
+Format detect_format(std::string_view data, const std::string& name);
+
+// Reads one input (a file's bytes, or a MIME attachment) into `out`. `src` names it (file and
+// part); `hint` kAuto means detect. Throws forage::Error("<file>[!part]: <reason>") on bad input
+// unless opts.keep_going allows going on.
+void read_input(std::string_view data, const Source& src, const ReadOptions& opts, IocSet& out,
+                Format hint = Format::kAuto);
+
+// Reads files ("-" is stdin) and returns the merged set.
+IocSet read_files(const std::vector<std::string>& paths, const ReadOptions& opts);
+
+// A recoverable problem in one unit of an input: throws forage::Error(message) unless
+// opts.keep_going, in which case the message is kept in out.errors (and logged as a warning).
+// The message must name the input: "<src.display()>: <reason>".
+void input_problem(const ReadOptions& opts, IocSet& out, const std::string& message);
+
+// --- the readers behind read_input (one file each) ---
+
+// Free text (text.cpp): every indicator type, refanged; context = the line.
+// Loopback/unspecified addresses and version-like strings are dropped (heuristics).
+void read_text(std::string_view text, const Source& src, IocSet& out);
+// One indicator per line (text.cpp): each line classified whole, nothing dropped.
+bool looks_like_list(std::string_view text);
+void read_list(std::string_view text, const Source& src, IocSet& out);
+// RFC 5322 / MIME e-mail (mime.cpp).
+void read_email(std::string_view data, const Source& src, const ReadOptions& opts, IocSet& out);
+// CSV with a header naming type/value/comment columns (csv.cpp).
+bool looks_like_csv(std::string_view text);
+void read_csv(std::string_view text, const Source& src, const ReadOptions& opts, IocSet& out);
+// JSON documents (json_inputs.cpp): MISP events, STIX 2.1 bundles, forage's own output.
+void read_json(std::string_view data, const Source& src, const ReadOptions& opts, IocSet& out,
+               Format hint);
+
+}  // namespace forage::ioc
