@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
 
   forage::cli::Action action;
   forage::cli::register_ioc(app, action);
+  forage::cli::register_scan(app, action);
   forage::cli::register_version(app, action);
 
   try {
