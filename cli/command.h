@@ -13,6 +13,7 @@ using Action = std::function<int()>;
 void register_ioc(CLI::App& app, Action& action);
 void register_version(CLI::App& app, Action& action);
 void register_scan(CLI::App& app, Action& action);
+void register_bundle(CLI::App& app, Action& action);
 
 // `forage --version` prints the same as `forage version`.
 int print_version(bool json);

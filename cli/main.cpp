@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   forage::cli::Action action;
   forage::cli::register_ioc(app, action);
   forage::cli::register_scan(app, action);
+  forage::cli::register_bundle(app, action);
   forage::cli::register_version(app, action);
 
   try {

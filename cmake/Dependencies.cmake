@@ -27,7 +27,8 @@ function(forage_dep name)
 endfunction()
 
 # libpcap.a pulls libdbus-1.a, which calls sd_listen_fds/sd_is_socket from libsystemd; Debian
-# has no libsystemd.a, so the static build drops -lsystemd and cli/static_stubs.c defines both.
+# has no libsystemd.a, so the static build drops -lsystemd and cmake/systemd_stubs.c defines both
+# for every executable that links dep::pcap (the binary, tests, fuzzers, bench tools).
 set(_pcap_libs pcap)
 if(FORAGE_STATIC)
   list(APPEND _pcap_libs dbus-1)
@@ -40,6 +41,11 @@ forage_dep(crypto INCLUDES ${OPENSSL_INCLUDE_DIRS} LIBS ssl crypto ${CMAKE_DL_LI
 forage_dep(magic INCLUDES ${MAGIC_INCLUDE_DIRS} LIBS magic lzma bz2 z zstd)
 forage_dep(zstd INCLUDES ${ZSTD_INCLUDE_DIRS} LIBS zstd)
 forage_dep(pcap INCLUDES ${PCAP_INCLUDE_DIRS} LIBS ${_pcap_libs} Threads::Threads)
+if(FORAGE_STATIC)
+  # An interface source is compiled into each target that links dep::pcap, so the stubs sit in
+  # the executable's own objects and no archive order can lose them.
+  target_sources(dep_pcap INTERFACE ${CMAKE_CURRENT_LIST_DIR}/systemd_stubs.c)
+endif()
 forage_dep(yara INCLUDES ${YARA_INCLUDE_DIRS} LIBS yara jansson dep::magic dep::crypto m ${CMAKE_DL_LIBS})
 
 # The magic database file compiled into the binary (magic_load_buffers), so a host without

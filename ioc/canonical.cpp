@@ -18,11 +18,39 @@ FORAGE_EMBEDDED_DECLARE(public_suffix_list)
 namespace forage::ioc {
 namespace {
 
-bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+// ASCII only, without the locale look-ups of <cctype>: these run on every candidate token.
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_alnum(char c) {
+  return is_digit(c) || is_alpha(c);
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
-const std::unordered_set<std::string>& tlds() {
-  static const std::unordered_set<std::string> set = [] {
-    std::unordered_set<std::string> s;
+// Heterogeneous look-up (C++20): a string_view finds a std::string key without a copy.
+struct ViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using StringSet = std::unordered_set<std::string, ViewHash, std::equal_to<>>;
+
+// Looks `word` up in lower case; words longer than a label never match.
+bool contains_lower(const StringSet& set, std::string_view word) {
+  char buf[64] = {};
+  if (word.size() > sizeof buf) return false;
+  for (size_t i = 0; i < word.size(); ++i)
+    buf[i] = (word[i] >= 'A' && word[i] <= 'Z') ? static_cast<char>(word[i] + 32) : word[i];
+  return set.find(std::string_view(buf, word.size())) != set.end();
+}
+
+const StringSet& tlds() {
+  static const StringSet set = [] {
+    StringSet s;
     for (auto line : split_lines(FORAGE_EMBEDDED(public_suffix_list))) {
       line = trim(line);
       if (line.empty() || line.rfind("//", 0) == 0) continue;
@@ -40,22 +68,42 @@ const std::unordered_set<std::string>& tlds() {
 
 // Extensions seen on payloads and tools; several are also TLDs (sh, py, pl, zip, so, run, ...),
 // which is why a bare "ratatosk.sh" is a file name unless written defanged or with a scheme.
-const std::unordered_set<std::string_view> kFileExtensions = {
-    "sh",   "bash", "zsh",  "csh",  "py",   "pyc",  "pl",   "pm",   "rb",   "php",  "js",
-    "jar",  "war",  "class", "elf", "bin",  "so",   "ko",   "o",    "a",    "out",  "exe",
-    "dll",  "sys",  "bat",  "cmd",  "ps1",  "vbs",  "msi",  "scr",  "lnk",  "hta",  "doc",
-    "docx", "docm", "xls",  "xlsx", "xlsm", "ppt",  "pptx", "pdf",  "rtf",  "zip",  "rar",
-    "7z",   "gz",   "tgz",  "bz2",  "xz",   "zst",  "tar",  "lz4",  "iso",  "img",  "dmg",
-    "deb",  "rpm",  "apk",  "appimage", "txt", "log", "conf", "cfg", "ini", "json", "xml",
-    "yml",  "yaml", "csv",  "service", "timer", "c", "cpp",  "h",    "go",   "rs",   "lua",
-    "run",  "dat",  "tmp",  "bak",  "old",  "pid",  "lock", "key",  "pem",  "crt",  "p12",
-    "pfx",  "ovpn", "mov",  "mp4",  "png",  "jpg",  "gif",  "html", "htm",  "swf",  "torrent",
-};
+const StringSet& file_extensions() {
+  static const StringSet set = {
+      "sh",   "bash", "zsh",   "csh",      "py",    "pyc", "pl",   "pm",   "rb",  "php",  "js",
+      "jar",  "war",  "class", "elf",      "bin",   "so",  "ko",   "o",    "a",   "out",  "exe",
+      "dll",  "sys",  "bat",   "cmd",      "ps1",   "vbs", "msi",  "scr",  "lnk", "hta",  "doc",
+      "docx", "docm", "xls",   "xlsx",     "xlsm",  "ppt", "pptx", "pdf",  "rtf", "zip",  "rar",
+      "7z",   "gz",   "tgz",   "bz2",      "xz",    "zst", "tar",  "lz4",  "iso", "img",  "dmg",
+      "deb",  "rpm",  "apk",   "appimage", "txt",   "log", "conf", "cfg",  "ini", "json", "xml",
+      "yml",  "yaml", "csv",   "service",  "timer", "c",   "cpp",  "h",    "go",  "rs",   "lua",
+      "run",  "dat",  "tmp",   "bak",      "old",   "pid", "lock", "key",  "pem", "crt",  "p12",
+      "pfx",  "ovpn", "mov",   "mp4",      "png",   "jpg", "gif",  "html", "htm", "swf",  "torrent",
+  };
+  return set;
+}
 
+// Dotted decimal; what inet_ntop gives, without its printf machinery (this runs per address).
 std::optional<std::string> ipv4_bytes_to_string(const unsigned char* b) {
-  char buf[INET_ADDRSTRLEN];
-  if (!inet_ntop(AF_INET, b, buf, sizeof buf)) return std::nullopt;
-  return std::string(buf);
+  std::string out;
+  out.reserve(15);
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) out += '.';
+    unsigned v = b[i];
+    if (v >= 100) out += static_cast<char>('0' + v / 100);
+    if (v >= 10) out += static_cast<char>('0' + v / 10 % 10);
+    out += static_cast<char>('0' + v % 10);
+  }
+  return out;
+}
+
+// The first byte of s that is in `set`, or npos: string_view::find_first_of calls memchr once
+// per byte of s, which is slow for the short sets used here.
+size_t find_any(std::string_view s, std::string_view set) {
+  for (size_t i = 0; i < s.size(); ++i)
+    for (char c : set)
+      if (s[i] == c) return i;
+  return std::string_view::npos;
 }
 
 bool parse_ipv4(std::string_view s, unsigned char out[4]) {
@@ -64,10 +112,10 @@ bool parse_ipv4(std::string_view s, unsigned char out[4]) {
   while (part < 4) {
     size_t start = i;
     unsigned value = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && i - start < 3)
+    while (i < s.size() && is_digit(s[i]) && i - start < 3)
       value = value * 10 + static_cast<unsigned>(s[i++] - '0');
     if (i == start || value > 255) return false;
-    if (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) return false;  // 4+ digits
+    if (i < s.size() && is_digit(s[i])) return false;  // 4+ digits
     out[part++] = static_cast<unsigned char>(value);
     if (part < 4) {
       if (i >= s.size() || s[i] != '.') return false;
@@ -89,7 +137,7 @@ bool parse_ipv6(std::string_view s, unsigned char out[16]) {
 bool valid_label(std::string_view l) {
   if (l.empty() || l.size() > 63 || l.front() == '-' || l.back() == '-') return false;
   for (char c : l)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
+    if (!(is_alnum(c) || c == '-')) return false;
   return true;
 }
 
@@ -143,22 +191,24 @@ std::optional<std::string> canonical_cidr(std::string_view s) {
 
 bool is_known_tld(std::string_view label) {
   if (label.size() < 2) return false;
-  return tlds().count(to_lower(label)) > 0;
+  return contains_lower(tlds(), label);
 }
 
-bool is_file_extension(std::string_view ext) { return kFileExtensions.count(to_lower(ext)) > 0; }
+bool is_file_extension(std::string_view ext) {
+  return contains_lower(file_extensions(), ext);
+}
 
 std::optional<std::string> canonical_domain(std::string_view s, bool require_known_tld) {
-  std::string d = to_lower(s);
-  if (!d.empty() && d.back() == '.') d.pop_back();
-  if (d.empty() || d.size() > 253) return std::nullopt;
+  std::string_view dv = s;
+  if (!dv.empty() && dv.back() == '.') dv.remove_suffix(1);
+  if (dv.empty() || dv.size() > 253) return std::nullopt;
   size_t labels = 0;
   size_t start = 0;
   std::string_view last;
-  std::string_view dv(d);
   while (true) {
     auto dot = dv.find('.', start);
-    auto label = dv.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    auto label =
+        dv.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
     if (!valid_label(label)) return std::nullopt;
     ++labels;
     last = label;
@@ -166,14 +216,15 @@ std::optional<std::string> canonical_domain(std::string_view s, bool require_kno
     start = dot + 1;
   }
   if (labels < 2) return std::nullopt;
-  bool punycode = last.rfind("xn--", 0) == 0;
+  bool punycode = last.size() > 4 && (last[0] | 0x20) == 'x' && (last[1] | 0x20) == 'n' &&
+                  last[2] == '-' && last[3] == '-';
   if (!punycode) {
     for (char c : last)
-      if (!std::isalpha(static_cast<unsigned char>(c))) return std::nullopt;
+      if (!is_alpha(c)) return std::nullopt;
     if (last.size() < 2) return std::nullopt;
   }
   if (require_known_tld && !punycode && !is_known_tld(last)) return std::nullopt;
-  return d;
+  return to_lower(dv);
 }
 
 std::optional<std::string> canonical_email(std::string_view s) {
@@ -181,9 +232,9 @@ std::optional<std::string> canonical_email(std::string_view s) {
   if (at == std::string_view::npos || at == 0 || at > 64) return std::nullopt;
   auto local = s.substr(0, at);
   if (local.front() == '.' || local.back() == '.') return std::nullopt;
+  constexpr std::string_view kLocalSpecials = ".!#$%&'*+/=?^_`{|}~-";
   for (char c : local) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || std::strchr(".!#$%&'*+/=?^_`{|}~-", c)))
-      return std::nullopt;
+    if (!(is_alnum(c) || kLocalSpecials.find(c) != std::string_view::npos)) return std::nullopt;
   }
   auto domain = canonical_domain(s.substr(at + 1));
   if (!domain) return std::nullopt;
@@ -195,14 +246,18 @@ namespace {
 struct UrlParts {
   std::string scheme;
   std::string userinfo;
-  std::string host;   // canonical, IPv6 without brackets
+  std::string host;  // canonical, IPv6 without brackets
   Type host_type = Type::kDomain;
   std::string port;
-  std::string rest;   // path, query, fragment as written
+  std::string rest;  // path, query, fragment as written
 };
 
-constexpr std::array<std::string_view, 12> kSchemes = {
-    "http", "https", "ftp", "ftps", "sftp", "tcp", "udp", "ws", "wss", "ssh", "scp", "smb"};
+// Schemes seen in broadcasts; stratum+tcp and friends are the mining pools of cryptojacking jobs.
+constexpr std::array<std::string_view, 24> kSchemes = {
+    "http",   "https",  "ftp",         "ftps",        "sftp",        "tcp",
+    "udp",    "ws",     "wss",         "ssh",         "scp",         "smb",
+    "ldap",   "ldaps",  "irc",         "ircs",        "git",         "rsync",
+    "telnet", "socks5", "stratum+tcp", "stratum+ssl", "stratum+tls", "stratum2+tcp"};
 
 std::optional<UrlParts> parse_url(std::string_view s) {
   auto sep = s.find("://");
@@ -213,7 +268,8 @@ std::optional<UrlParts> parse_url(std::string_view s) {
   for (auto k : kSchemes) known |= (u.scheme == k);
   if (!known) return std::nullopt;
   auto after = s.substr(sep + 3);
-  auto end = after.find_first_of("/?#");
+  // A backslash ends the host as it does in browsers ("http://example.com\\bad.doc").
+  auto end = find_any(after, "/?#\\");
   auto authority = after.substr(0, end);
   u.rest = end == std::string_view::npos ? "" : std::string(after.substr(end));
   auto at = authority.rfind('@');
@@ -241,7 +297,7 @@ std::optional<UrlParts> parse_url(std::string_view s) {
     }
   }
   for (char c : u.port)
-    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    if (!is_digit(c)) return std::nullopt;
   if (u.port.size() > 5) return std::nullopt;
   if (auto v4 = canonical_ipv4(host)) {
     u.host = *v4;
@@ -251,26 +307,47 @@ std::optional<UrlParts> parse_url(std::string_view s) {
     u.host_type = Type::kIpv6;
   } else {
     // "http://example,com/" is a defang seen in the wild: commas in a host name.
-    std::string h(host);
-    std::replace(h.begin(), h.end(), ',', '.');
-    auto d = canonical_domain(h);
+    std::optional<std::string> d;
+    if (host.find(',') == std::string_view::npos) {
+      d = canonical_domain(host);
+    } else {
+      std::string h(host);
+      std::replace(h.begin(), h.end(), ',', '.');
+      d = canonical_domain(h);
+    }
     if (!d) return std::nullopt;
-    u.host = *d;
+    u.host = std::move(*d);
   }
   return u;
 }
 
 }  // namespace
 
-std::optional<std::string> canonical_url(std::string_view s) {
+std::optional<CanonicalUrl> canonical_url_and_host(std::string_view s) {
   auto u = parse_url(s);
   if (!u) return std::nullopt;
-  std::string out = u->scheme + "://";
-  if (!u->userinfo.empty()) out += u->userinfo + "@";
-  out += u->host_type == Type::kIpv6 ? "[" + u->host + "]" : u->host;
-  if (!u->port.empty()) out += ":" + u->port;
+  CanonicalUrl c;
+  std::string& out = c.url;
+  out.reserve(s.size() + 8);
+  out += u->scheme;
+  out += "://";
+  if (!u->userinfo.empty()) (out += u->userinfo) += '@';
+  if (u->host_type == Type::kIpv6) {
+    ((out += '[') += u->host) += ']';
+  } else {
+    out += u->host;
+  }
+  if (!u->port.empty()) (out += ':') += u->port;
   out += u->rest;
-  return out;
+  c.host_type = u->host_type;
+  c.host = std::move(u->host);
+  return c;
+}
+
+std::optional<std::string> canonical_url(std::string_view s) {
+  auto c = canonical_url_and_host(s);
+  if (!c) return std::nullopt;
+  return std::move(c->url);
 }
 
 std::optional<Indicator> url_host(std::string_view url) {
@@ -286,19 +363,24 @@ std::optional<Type> hash_type(std::string_view s) {
   for (char c : s)
     if (!is_hex(c)) return std::nullopt;
   switch (s.size()) {
-    case 32: return Type::kMd5;
-    case 40: return Type::kSha1;
-    case 64: return Type::kSha256;
-    case 128: return Type::kSha512;
-    default: return std::nullopt;
+    case 32:
+      return Type::kMd5;
+    case 40:
+      return Type::kSha1;
+    case 64:
+      return Type::kSha256;
+    case 128:
+      return Type::kSha512;
+    default:
+      return std::nullopt;
   }
 }
 
 namespace {
 
-constexpr std::array<std::string_view, 14> kDnAttributes = {
-    "dc", "c", "st", "l", "o", "ou", "cn", "uid", "e", "emailaddress", "serialnumber", "street",
-    "title", "givenname"};
+constexpr std::array<std::string_view, 15> kDnAttributes = {
+    "dc",           "c",      "st",    "l",         "o", "ou", "cn", "uid", "e", "emailaddress",
+    "serialnumber", "street", "title", "givenname", "sn"};
 
 bool dn_attribute(std::string_view a) {
   auto l = to_lower(trim(a));
@@ -318,7 +400,8 @@ std::optional<std::string> canonical_x509_dn(std::string_view s) {
     size_t pos = 1;
     while (pos < s.size()) {
       auto next = s.find('/', pos);
-      auto rdn = s.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
+      auto rdn =
+          s.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
       auto eq = rdn.find('=');
       if (eq == std::string_view::npos) {
         if (rdns == 0) return std::nullopt;
@@ -339,8 +422,12 @@ std::optional<std::string> canonical_x509_dn(std::string_view s) {
   size_t pos = 0;
   std::string out;
   while (pos < s.size()) {
-    auto comma = s.find(',', pos);
-    auto rdn = trim(s.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
+    // "CN=Doe\, John": an escaped comma belongs to the value (RFC 4514 section 2.4).
+    auto comma = pos;
+    while (comma < s.size() && s[comma] != ',') comma += s[comma] == '\\' ? 2 : 1;
+    if (comma >= s.size()) comma = std::string_view::npos;
+    auto rdn =
+        trim(s.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
     auto eq = rdn.find('=');
     if (eq == std::string_view::npos || !dn_attribute(rdn.substr(0, eq)) || eq + 1 >= rdn.size())
       return std::nullopt;
@@ -369,18 +456,23 @@ std::optional<std::string> canonicalize(Type t, std::string_view raw) {
     case Type::kIpv4: {
       if (auto c = canonical_ipv4(v)) return c;
       // "1.2.3.4:443" and "1.2.3.4/32" both name one address.
-      auto stop = v.find_first_of(":/");
+      auto stop = find_any(v, ":/");
       if (stop != std::string_view::npos) {
         if (v[stop] == '/' && v.substr(stop) == "/32") return canonical_ipv4(v.substr(0, stop));
         if (v[stop] == ':') return canonical_ipv4(v.substr(0, stop));
       }
       return std::nullopt;
     }
-    case Type::kIpv6: return canonical_ipv6(v);
-    case Type::kCidr: return canonical_cidr(v);
-    case Type::kDomain: return canonical_domain(v, false);
-    case Type::kUrl: return canonical_url(v);
-    case Type::kEmail: return canonical_email(v);
+    case Type::kIpv6:
+      return canonical_ipv6(v);
+    case Type::kCidr:
+      return canonical_cidr(v);
+    case Type::kDomain:
+      return canonical_domain(v, false);
+    case Type::kUrl:
+      return canonical_url(v);
+    case Type::kEmail:
+      return canonical_email(v);
     case Type::kMd5:
     case Type::kSha1:
     case Type::kSha256:
@@ -393,13 +485,15 @@ std::optional<std::string> canonicalize(Type t, std::string_view raw) {
       return std::string(v);
     case Type::kFilepath:
       if (v[0] == '/' || v.rfind("~/", 0) == 0 ||
-          (v.size() > 2 && std::isalpha(static_cast<unsigned char>(v[0])) && v[1] == ':' && v[2] == '\\'))
+          (v.size() > 2 && std::isalpha(static_cast<unsigned char>(v[0])) && v[1] == ':' &&
+           v[2] == '\\'))
         return std::string(v);
       return std::nullopt;
     case Type::kUsername:
-      if (v.find_first_of(" \t/") != std::string_view::npos || v.size() > 256) return std::nullopt;
+      if (find_any(v, " \t/") != std::string_view::npos || v.size() > 256) return std::nullopt;
       return std::string(v);
-    case Type::kX509Dn: return canonical_x509_dn(v);
+    case Type::kX509Dn:
+      return canonical_x509_dn(v);
   }
   return std::nullopt;
 }
@@ -430,9 +524,10 @@ std::optional<Classified> classify(std::string_view token) {
     return std::nullopt;
   }
   if (auto h = hash_type(v)) return as(*h, to_lower(v));
-  if (v.find_first_of(" \t") != std::string_view::npos) return std::nullopt;
+  if (find_any(v, " \t") != std::string_view::npos) return std::nullopt;
   if (v[0] == '/' || v.rfind("~/", 0) == 0 ||
-      (v.size() > 2 && std::isalpha(static_cast<unsigned char>(v[0])) && v[1] == ':' && v[2] == '\\'))
+      (v.size() > 2 && std::isalpha(static_cast<unsigned char>(v[0])) && v[1] == ':' &&
+       v[2] == '\\'))
     return as(Type::kFilepath, std::string(v));
   auto dot = v.rfind('.');
   if (dot != std::string_view::npos && dot > 0 && dot + 1 < v.size()) {

@@ -23,10 +23,18 @@ std::optional<std::string> canonical_email(std::string_view s);
 std::optional<std::string> canonical_url(std::string_view s);
 // The host of a canonical URL, as its own indicator (domain, ipv4 or ipv6).
 std::optional<Indicator> url_host(std::string_view canonical_url);
+// Both at once, parsing the URL a single time (the free-text reader meets thousands of URLs).
+struct CanonicalUrl {
+  std::string url;
+  Type host_type = Type::kDomain;
+  std::string host;
+};
+std::optional<CanonicalUrl> canonical_url_and_host(std::string_view s);
 std::optional<Type> hash_type(std::string_view hex);  // by length; all characters hex
-std::optional<std::string> canonical_x509_dn(std::string_view s);  // "/DC=../CN=.." or "CN=.., O=.."
+std::optional<std::string> canonical_x509_dn(
+    std::string_view s);  // "/DC=../CN=.." or "CN=.., O=.."
 
-bool is_known_tld(std::string_view label);  // case-insensitive
+bool is_known_tld(std::string_view label);     // case-insensitive
 bool is_file_extension(std::string_view ext);  // sh, py, zip, exe, so, tar, ... (lower-case)
 // host == domain or a subdomain of it (both canonical)
 bool in_domain(std::string_view host, std::string_view domain);

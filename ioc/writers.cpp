@@ -171,6 +171,8 @@ std::string to_misp(const IocSet& set) {
     a["value"] = i.value;
     a["to_ids"] = true;
     a["comment"] = i.context;
+    // An indicator less restricted than the whole set keeps its own label (read_json reads it).
+    if (!i.tlp.empty() && i.tlp != set.tlp) a["Tag"] = ojson::array({{{"name", to_lower(i.tlp)}}});
     const char* object = nullptr;
     const char* relation = nullptr;
     if (i.type == Type::kUsername) object = "user-account", relation = "username";

@@ -3,11 +3,41 @@
 namespace forage::scanners {
 
 std::string plain(const Json& v) {
-  if (v.is_string()) return v.get<std::string>();
+  if (v.is_string()) {
+    std::string out;
+    for (unsigned char c : v.get_ref<const std::string&>()) {
+      if (c < 0x20 || c == 0x7f) {
+        char buf[5];
+        std::snprintf(buf, sizeof buf, "\\x%02x", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out;
+  }
   return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void Reporter::finding(const Json& f) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++findings_;
+  }
+  write(f);
+}
+
+void Reporter::notice(const Json& f) {
+  Json n = f;
+  n["kind"] = "notice";
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++notices_;
+  }
+  write(n);
+}
+
+void Reporter::write(const Json& f) {
   std::string line;
   if (json_) {
     line = f.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -24,7 +54,6 @@ void Reporter::finding(const Json& f) {
     line += "\n";
   }
   std::lock_guard<std::mutex> lock(mu_);
-  ++findings_;
   std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);
 }
@@ -34,8 +63,9 @@ void Reporter::summary(Json s) {
   Json line;
   line["kind"] = "summary";
   line["findings"] = findings_;
+  line["notices"] = notices_;
   for (auto& [k, v] : s.items())
-    if (k != "kind" && k != "findings") line[k] = v;
+    if (k != "kind" && k != "findings" && k != "notices") line[k] = v;
   std::string text;
   if (json_) {
     text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -22,6 +22,10 @@ class Reporter {
   // A finding has at least "kind" ("yara", "ioc", "notice", ...) and its target
   // ("path", "pid" or "pcap"); see DESIGN.md "CLI surface".
   void finding(const Json& f);
+  // Worth a look but not a detection ("ELF executable in /tmp", a deleted executable): printed
+  // like a finding with kind "notice", counted apart ("notices" in the summary), and not
+  // turning the exit code to 1.
+  void notice(const Json& f);
   // The closing line: targets scanned, skipped (by reason), findings, bytes, seconds, ...
   // "findings" is filled in here. Call once.
   void summary(Json s);
@@ -35,9 +39,12 @@ class Reporter {
   std::FILE* out_;
   mutable std::mutex mu_;
   size_t findings_ = 0;
+  size_t notices_ = 0;
+  void write(const Json& f);
 };
 
-// One line of text for a JSON value (for the table form): strings unquoted.
+// One line of text for a JSON value (for the table form): strings unquoted, control characters
+// (a file name with a newline) escaped so one finding stays one line.
 std::string plain(const Json& v);
 
 }  // namespace forage::scanners

@@ -13,7 +13,9 @@ packages=(
   # data compiled into the binary: the public suffix list (real TLDs)
   publicsuffix
   # real clients used as judges by the tests
-  openssl yara coreutils tar
+  openssl yara coreutils tar jq
+  # sample binaries for the YARA parity test (tests/integration/test_scan_parity.sh)
+  clamav-testfiles
 )
 
 missing=()

@@ -1,0 +1,528 @@
+#include "bundle/verify.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+
+#include "bundle/action_log.h"
+#include "bundle/bag.h"
+#include "bundle/cms_stream.h"
+#include "bundle/pax.h"
+#include "bundle/zstd_stream.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/hash.h"
+#include "common/strings.h"
+
+namespace forage::bundle {
+namespace {
+
+constexpr uint64_t kMaxTagFile = 64ull << 20;
+
+// The decoding layers in front of the tar stream, chosen by content.
+struct Layers {
+  PeekSource outer;
+  PkeyPtr key;
+  X509Ptr cert;
+  std::unique_ptr<CmsDecryptSource> cms;
+  std::unique_ptr<PeekSource> inner;
+  std::unique_ptr<ZstdSource> zstd;
+  Source* top = nullptr;
+  std::vector<std::string> names;
+
+  Layers(Source& in, const std::string& name, const VerifyOptions& o) : outer(in) {
+    Source* s = &outer;
+    if (looks_like_cms_enveloped(outer.peek(64))) {
+      if (o.decrypt_key.empty())
+        throw Error(name +
+                    ": the bundle is encrypted (CMS AuthEnvelopedData): give --decrypt-key "
+                    "(and --decrypt-cert)");
+      key = load_private_key(o.decrypt_key);
+      if (!o.decrypt_cert.empty()) cert = load_certificate(o.decrypt_cert);
+      cms = std::make_unique<CmsDecryptSource>(outer, key.get(), cert.get(), name);
+      names.push_back(cms->describe());
+      s = cms.get();
+    }
+    inner = std::make_unique<PeekSource>(*s);
+    s = inner.get();
+    if (looks_like_zstd(inner->peek(4))) {
+      zstd = std::make_unique<ZstdSource>(*s, name);
+      names.push_back("zstd");
+      s = zstd.get();
+    }
+    names.push_back("pax tar");
+    top = s;
+  }
+};
+
+std::string strip_slashes(std::string s) {
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+class Verifier {
+ public:
+  Verifier(VerifyReport& r, const VerifyOptions& o) : r_(r), o_(o) {}
+
+  void problem(const std::string& file, const std::string& why) {
+    r_.problems.push_back(file.empty() ? why : printable(file, 200) + ": " + why);
+    if (!file.empty()) r_.affected.insert(file);
+  }
+
+  void read_members(Source& s, const std::string& name) {
+    PaxReader reader(s, name);
+    std::set<std::string> seen;
+    std::vector<char> buf(1 << 20);
+    while (auto e = reader.next()) {
+      ++r_.members;
+      std::string why = unsafe_member_name(e->name);
+      if (!why.empty()) {
+        problem(e->name, "unsafe member name: " + why);
+        continue;
+      }
+      std::string clean = strip_slashes(e->name);
+      std::string first = clean.substr(0, clean.find('/'));
+      if (r_.top.empty()) r_.top = first;
+      if (first != r_.top) {
+        problem(clean, "member outside the bag directory " + r_.top + "/");
+        continue;
+      }
+      if (!seen.insert(clean).second)
+        problem(rel_of(clean),
+                "duplicate member (extraction would silently replace the first copy)");
+      if (e->type == EntryType::kDirectory) {
+        dirs_.insert(rel_of(clean));
+        continue;
+      }
+      if (e->type != EntryType::kFile) {
+        std::string what = std::string(entry_type_name(e->type)) + " member";
+        if (!e->linkname.empty()) what += " -> " + printable(e->linkname);
+        problem(rel_of(clean), what + " (a bundle holds only regular files and directories)");
+        continue;
+      }
+      if (e->sparse) {
+        problem(rel_of(clean), "sparse member (never written by forage)");
+        continue;
+      }
+      if (clean == r_.top) {
+        problem(clean, "the bag directory itself is a file");
+        continue;
+      }
+      std::string rel = rel_of(clean);
+      bool payload = rel.rfind("data/", 0) == 0;
+      bool keep = !payload && e->size <= kMaxTagFile;
+      std::string content;
+      Hasher h(HashAlgo::kSha256);
+      uint64_t got = 0;
+      size_t n;
+      while ((n = reader.read(buf.data(), buf.size())) > 0) {
+        h.update(buf.data(), n);
+        if (keep) content.append(buf.data(), n);
+        got += n;
+      }
+      if (!payload && !keep) problem(rel, "tag file larger than 64 MiB");
+      if (r_.files.count(rel)) continue;  // duplicate: the first copy stays the reference
+      r_.files[rel] = {got, h.final_hex()};
+      if (keep) tags_[rel] = std::move(content);
+    }
+    if (reader.data_after_end()) problem("archive", "data after the end-of-archive marker");
+  }
+
+  void evaluate() {
+    archive_checks();
+    bagit_checks();
+    signature_checks();
+    action_checks();
+  }
+
+ private:
+  std::string rel_of(const std::string& clean) const {
+    return clean.size() > r_.top.size() ? clean.substr(r_.top.size() + 1) : clean;
+  }
+
+  const std::string* tag(std::string_view rel) const {
+    auto it = tags_.find(std::string(rel));
+    return it == tags_.end() ? nullptr : &it->second;
+  }
+
+  void check(size_t before, const std::string& what) {
+    r_.checks.push_back({r_.problems.size() == before, what});
+  }
+
+  void archive_checks() {
+    size_t before = r_.problems.size();
+    for (const auto& [rel, f] : r_.files) {
+      for (size_t p = rel.find('/'); p != std::string::npos; p = rel.find('/', p + 1))
+        if (r_.files.count(rel.substr(0, p)))
+          problem(rel, "path runs through " + rel.substr(0, p) + ", which is a file");
+    }
+    for (const auto& d : dirs_)
+      if (r_.files.count(d)) problem(d, "both a file and a directory");
+    check(before, std::to_string(r_.members) +
+                      " members: regular files and directories only, safe names, no duplicates, "
+                      "complete archive");
+  }
+
+  void bagit_checks() {
+    size_t before = r_.problems.size();
+    const std::string* bagit = tag(kBagitTxt);
+    if (!bagit)
+      problem(std::string(kBagitTxt), "missing");
+    else if (bagit->find("BagIt-Version:") == std::string::npos ||
+             bagit->find("Tag-File-Character-Encoding:") == std::string::npos)
+      problem(std::string(kBagitTxt), "not a BagIt declaration");
+    check(before, "bagit.txt: BagIt declaration");
+
+    // Payload manifest.
+    before = r_.problems.size();
+    std::vector<std::string> manifest_problems;
+    std::set<std::string> listed;
+    const std::string* manifest = tag(kManifest);
+    uint64_t payload_bytes = 0, payload_files = 0;
+    for (const auto& [rel, f] : r_.files)
+      if (rel.rfind("data/", 0) == 0) payload_bytes += f.size, ++payload_files;
+    r_.payload_bytes = payload_bytes;
+    r_.payload_files = payload_files;
+    if (!manifest) {
+      problem(std::string(kManifest), "missing");
+    } else {
+      auto entries = parse_manifest(*manifest, kManifest, manifest_problems);
+      for (const auto& p : manifest_problems) problem(std::string(kManifest), p);
+      for (const auto& e : entries) {
+        if (e.path.rfind("data/", 0) != 0 || !unsafe_member_name(e.path).empty()) {
+          problem(e.path, "listed in manifest-sha256.txt outside data/");
+          continue;
+        }
+        if (!listed.insert(e.path).second) {
+          problem(e.path, "listed twice in manifest-sha256.txt");
+          continue;
+        }
+        auto it = r_.files.find(e.path);
+        if (it == r_.files.end())
+          problem(e.path, "listed in manifest-sha256.txt but missing from the bundle");
+        else if (it->second.sha256 != e.sha256)
+          problem(e.path, "SHA-256 mismatch (content differs from manifest-sha256.txt)");
+      }
+      for (const auto& [rel, f] : r_.files)
+        if (rel.rfind("data/", 0) == 0 && !listed.count(rel))
+          problem(rel, "payload file not listed in manifest-sha256.txt (added after bagging?)");
+    }
+    check(before, "manifest-sha256.txt: " + std::to_string(payload_files) +
+                      " payload files present, listed, SHA-256 match");
+
+    // Payload-Oxum.
+    before = r_.problems.size();
+    const std::string* info = tag(kBagInfo);
+    if (!info) {
+      problem(std::string(kBagInfo), "missing");
+    } else {
+      r_.bag_info = parse_bag_info(*info);
+      std::string oxum;
+      for (const auto& [k, v] : r_.bag_info)
+        if (k == "Payload-Oxum") oxum = v;
+      std::string want = std::to_string(payload_bytes) + "." + std::to_string(payload_files);
+      if (oxum.empty())
+        problem(std::string(kBagInfo), "no Payload-Oxum");
+      else if (oxum != want)
+        problem(std::string(kBagInfo),
+                "Payload-Oxum " + oxum + " but the payload is " + want + " (octets.files)");
+    }
+    check(before, "bag-info.txt: Payload-Oxum " + std::to_string(payload_bytes) + "." +
+                      std::to_string(payload_files));
+
+    // Tag manifest.
+    before = r_.problems.size();
+    const std::string* tm = tag(kTagManifest);
+    std::set<std::string> tag_listed;
+    if (!tm) {
+      problem(std::string(kTagManifest), "missing");
+    } else {
+      std::vector<std::string> tp;
+      auto entries = parse_manifest(*tm, kTagManifest, tp);
+      for (const auto& p : tp) problem(std::string(kTagManifest), p);
+      for (const auto& e : entries) {
+        if (e.path.rfind("data/", 0) == 0 || unlisted_tag_name(e.path) ||
+            !unsafe_member_name(e.path).empty()) {
+          problem(e.path, "must not be listed in tagmanifest-sha256.txt");
+          continue;
+        }
+        if (!tag_listed.insert(e.path).second) {
+          problem(e.path, "listed twice in tagmanifest-sha256.txt");
+          continue;
+        }
+        auto it = r_.files.find(e.path);
+        if (it == r_.files.end())
+          problem(e.path, "listed in tagmanifest-sha256.txt but missing");
+        else if (it->second.sha256 != e.sha256)
+          problem(e.path, "SHA-256 mismatch (content differs from tagmanifest-sha256.txt)");
+      }
+      for (const auto& [rel, f] : r_.files) {
+        if (rel.rfind("data/", 0) == 0 || unlisted_tag_name(rel)) continue;
+        ++r_.tag_files;
+        if (!tag_listed.count(rel)) problem(rel, "tag file not listed in tagmanifest-sha256.txt");
+      }
+      for (std::string_view req :
+           {kBagitTxt, kBagInfo, kManifest, kActions, kActionsHead, kEnvironment})
+        if (!r_.files.count(std::string(req)) && !tag_listed.count(std::string(req)))
+          problem(std::string(req), "missing");
+    }
+    check(before, "tagmanifest-sha256.txt: " + std::to_string(r_.tag_files) +
+                      " tag files listed, SHA-256 match");
+  }
+
+  void signature_checks() {
+    size_t before = r_.problems.size();
+    const std::string* tm = tag(kTagManifest);
+    const std::string* p7s = tag(kSignatureCms);
+    const std::string* sig = tag(kSignatureRaw);
+    const std::string* pem = tag(kSignatureKey);
+    std::string what;
+    if (!p7s && !sig) {
+      r_.unsigned_bundle = true;
+      if (!o_.expect_signer.empty())
+        problem("", "unsigned bundle, but --expect-signer was given");
+      else if (!o_.allow_unsigned)
+        problem("",
+                "unsigned bundle (made with --no-sign): the manifests agree with each other, "
+                "but nothing proves who made it (--allow-unsigned accepts that)");
+      check(before, "signature: none (UNSIGNED bundle)");
+      return;
+    }
+    if (!tm) {
+      problem(std::string(kTagManifest), "missing, so the signature cannot be checked");
+      check(before, "signature");
+      return;
+    }
+    if (p7s) r_.signatures.push_back(verify_cms_signature(*p7s, *tm, o_.trust));
+    if (sig) {
+      if (!pem) {
+        problem(std::string(kSignatureKey), "missing (the Ed25519 signature has no key)");
+        check(before, "signature");
+        return;
+      }
+      r_.signatures.push_back(verify_raw_signature(*sig, *pem, *tm, o_.trust));
+    }
+    for (const auto& s : r_.signatures) {
+      std::string file = std::string(s.kind == "CMS" ? kSignatureCms : kSignatureRaw);
+      std::string who = s.has_certificate ? s.subject_slash : "key sha256:" + s.fingerprint;
+      bool pinned = !o_.expect_signer.empty() && signer_matches(s, o_.expect_signer);
+      if (!s.valid) {
+        problem(file, s.problem);
+        r_.affected.insert(std::string(kTagManifest));
+      } else if (!s.trusted && !(pinned && !s.has_certificate) && !o_.allow_unsigned) {
+        problem(file, s.problem);
+      }
+      if (!o_.expect_signer.empty() && s.valid && !pinned)
+        problem(file, "signer " + who + " does not match --expect-signer " + o_.expect_signer);
+      what += (what.empty() ? "" : "; ") + s.kind + ", signer " + who;
+      if (s.valid && s.trusted)
+        what += ", chain verified (" + s.trust_source + ")";
+      else if (s.valid && pinned)
+        what += ", key pinned by --expect-signer";
+      else if (s.valid && o_.allow_unsigned)
+        what += ", origin NOT proven (--allow-unsigned)";
+      if (s.valid && pinned) what += ", matches --expect-signer";
+    }
+    check(before, "signature: " + what);
+  }
+
+  void action_checks() {
+    size_t before = r_.problems.size();
+    const std::string* log = tag(kActions);
+    const std::string* head = tag(kActionsHead);
+    if (!log || !head) {
+      problem(std::string(log ? kActionsHead : kActions), "missing");
+      check(before, "action log");
+      return;
+    }
+    ActionLogCheck c = check_action_log(*log, *head);
+    r_.actions = c.count;
+    for (const auto& p : c.problems) {
+      r_.problems.push_back(p);
+      r_.affected.insert(p.rfind("meta/actions.head", 0) == 0 ? std::string(kActionsHead)
+                                                              : std::string(kActions));
+    }
+    check(before, "meta/actions.jsonl: " + std::to_string(c.count) +
+                      " actions, hash chain and meta/actions.head agree");
+  }
+
+  VerifyReport& r_;
+  const VerifyOptions& o_;
+  std::map<std::string, std::string> tags_;
+  std::set<std::string> dirs_;
+};
+
+}  // namespace
+
+std::string VerifyReport::text() const {
+  std::string s = "bundle: " + input + "\n";
+  std::string layer_text;
+  for (const auto& l : layers) layer_text += (layer_text.empty() ? "" : " -> ") + l;
+  if (!layer_text.empty()) s += "layers: " + layer_text + "\n";
+  if (!top.empty()) s += "bag:    " + printable(top) + "/\n";
+  for (const auto& [k, v] : bag_info)
+    if (k == "External-Identifier" || k == "TLP" || k == "Source-Host" || k == "Bagging-Time" ||
+        k == "Bag-Software-Agent")
+      s += "        " + k + ": " + printable(v) + "\n";
+  for (const auto& c : checks) s += std::string(c.ok ? "  ok    " : "  FAIL  ") + c.what + "\n";
+  if (!problems.empty()) {
+    s += "problems:\n";
+    size_t shown = 0;
+    for (const auto& p : problems) {
+      if (++shown > 200) {
+        s += "  ... and " + std::to_string(problems.size() - 200) + " more\n";
+        break;
+      }
+      s += "  - " + p + "\n";
+    }
+    s += "verdict: INVALID: " + problems.front() + "\n";
+    std::string files;
+    for (const auto& a : affected) files += (files.empty() ? "" : ", ") + printable(a, 200);
+    if (!files.empty()) s += "affected: " + files + "\n";
+  } else {
+    s += std::string("verdict: VALID") + (unsigned_bundle ? " (UNSIGNED: origin not proven)" : "") +
+         "\n";
+  }
+  return s;
+}
+
+VerifyReport verify_stream(Source& in, const std::string& name, const VerifyOptions& options) {
+  VerifyReport r;
+  r.input = name;
+  Verifier v(r, options);
+  std::unique_ptr<Layers> layers;
+  try {
+    layers = std::make_unique<Layers>(in, name, options);
+    r.layers = layers->names;
+    v.read_members(*layers->top, name);
+  } catch (const Error& e) {
+    if (e.code() != Exit::kVerifyFailed) throw;
+    v.problem("archive", e.what());
+  }
+  v.evaluate();
+  return r;
+}
+
+VerifyReport verify_bundle(const std::string& path, const VerifyOptions& options) {
+  if (path == "-") {
+    FdSource in(STDIN_FILENO, "<stdin>");
+    return verify_stream(in, "<stdin>", options);
+  }
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw system_error(path, errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) throw Error(path + ": is a directory");
+  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  FdSource in(fd.get(), path);
+  return verify_stream(in, path, options);
+}
+
+// ---------------------------------------------------------------------------------- extract
+
+namespace {
+
+std::vector<std::string> components(const std::string& clean) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= clean.size()) {
+    size_t slash = clean.find('/', pos);
+    if (slash == std::string::npos) slash = clean.size();
+    out.push_back(clean.substr(pos, slash - pos));
+    pos = slash + 1;
+  }
+  return out;
+}
+
+// Descends from `root` through `comps`, creating directories, never following a link.
+Fd open_dirs(int root, const std::vector<std::string>& comps, size_t count,
+             const std::string& name) {
+  Fd cur(::dup(root));
+  if (!cur) throw system_error("dup", errno);
+  for (size_t i = 0; i < count; ++i) {
+    if (::mkdirat(cur.get(), comps[i].c_str(), 0750) != 0 && errno != EEXIST)
+      throw system_error("extracting " + printable(name), errno);
+    Fd next(::openat(cur.get(), comps[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) {
+      if (errno == ELOOP || errno == ENOTDIR)
+        throw Error("extracting " + printable(name) + ": '" + printable(comps[i]) +
+                        "' is a link or not a directory; refusing to extract through it",
+                    Exit::kVerifyFailed);
+      throw system_error("extracting " + printable(name), errno);
+    }
+    cur = std::move(next);
+  }
+  return cur;
+}
+
+}  // namespace
+
+VerifyReport extract_bundle(const std::string& path, const std::string& dir,
+                            const VerifyOptions& options) {
+  if (path == "-")
+    throw Error("extract needs a bundle file, not stdin (it reads it twice: verify, then unpack)");
+  VerifyReport report = verify_bundle(path, options);
+  if (!report.valid()) return report;
+
+  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) throw system_error(dir, errno);
+  Fd root(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw system_error(dir, errno);
+  struct stat st {};
+  if (::fstatat(root.get(), report.top.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+    throw Error(dir + "/" + report.top + ": exists; extract never overwrites");
+
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw system_error(path, errno);
+  FdSource in(fd.get(), path);
+  Layers layers(in, path, options);
+  PaxReader reader(*layers.top, path);
+  std::vector<char> buf(1 << 20);
+  auto changed = [&](const std::string& what) {
+    return Error(path + ": " + what +
+                     " differs from the verified bundle (changed while extracting?); "
+                     "extraction under " +
+                     dir + " is incomplete",
+                 Exit::kVerifyFailed);
+  };
+  while (auto e = reader.next()) {
+    // The first pass rejected anything else; check again rather than trust it blindly.
+    if (!unsafe_member_name(e->name).empty()) throw changed(printable(e->name));
+    std::string clean = strip_slashes(e->name);
+    auto comps = components(clean);
+    if (comps.empty() || comps[0] != report.top) throw changed(printable(clean));
+    if (e->type == EntryType::kDirectory) {
+      open_dirs(root.get(), comps, comps.size(), clean);
+      continue;
+    }
+    if (e->type != EntryType::kFile || e->sparse) throw changed(printable(clean));
+    std::string rel = clean.substr(report.top.size() + 1);
+    auto want = report.files.find(rel);
+    if (want == report.files.end()) throw changed(printable(clean));
+    Fd parent = open_dirs(root.get(), comps, comps.size() - 1, clean);
+    Fd out(::openat(parent.get(), comps.back().c_str(),
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
+    if (!out) throw system_error("extracting " + printable(clean), errno);
+    FdSink sink(out.get(), dir + "/" + clean);
+    Hasher h(HashAlgo::kSha256);
+    size_t n;
+    uint64_t got = 0;
+    while ((n = reader.read(buf.data(), buf.size())) > 0) {
+      h.update(buf.data(), n);
+      sink.write(buf.data(), n);
+      got += n;
+    }
+    sink.finish();
+    if (got != want->second.size || h.final_hex() != want->second.sha256)
+      throw changed(printable(clean));
+    timespec times[2] = {{0, UTIME_OMIT}, {e->mtime_sec, static_cast<long>(e->mtime_nsec)}};
+    ::futimens(out.get(), times);
+  }
+  // Read to the end so zstd and GCM trailers are checked on this pass too.
+  reader.data_after_end();
+  return report;
+}
+
+}  // namespace forage::bundle

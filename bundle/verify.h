@@ -1,0 +1,75 @@
+// Verifying a bundle in one streaming pass, and extracting it safely.
+//
+// verify reads the bundle once (decrypting and decompressing on the fly when needed), hashing
+// every member as it goes; only tag files (small) are kept in memory. It checks, and reports
+// each with the files affected:
+//   archive   only regular files and directories, no absolute/../. names, no duplicates, one top
+//             directory, the end-of-archive marker, nothing after it, no file/directory clashes
+//   bagit     bagit.txt, manifest-sha256.txt (every payload file listed, present, right hash),
+//             Payload-Oxum, tagmanifest-sha256.txt (every tag file listed and right)
+//   signature CMS (chain to --ca-file/--ca-path or the system + grid CA store, any purpose) or
+//             Ed25519; --expect-signer; an unsigned bundle fails unless --allow-unsigned
+//   actions   the hash chain of meta/actions.jsonl and meta/actions.head
+// extract verifies first, then reads the bundle a second time and writes it under DIR through
+// directory descriptors (O_NOFOLLOW, O_EXCL): never outside DIR, never through a link, never
+// over an existing file, and every file's hash is checked again against the first pass.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bundle/signing.h"
+#include "bundle/stream.h"
+
+namespace forage::bundle {
+
+struct VerifyOptions {
+  TrustOptions trust;
+  std::string expect_signer;
+  std::string decrypt_key;
+  std::string decrypt_cert;
+  bool allow_unsigned = false;
+};
+
+struct VerifyReport {
+  struct Check {
+    bool ok = false;
+    std::string what;
+  };
+  struct File {
+    uint64_t size = 0;
+    std::string sha256;
+  };
+  std::string input;
+  std::vector<std::string> layers;
+  std::string top;
+  uint64_t members = 0, payload_files = 0, payload_bytes = 0, tag_files = 0, actions = 0;
+  std::vector<Check> checks;
+  std::vector<std::string> problems;  // in the order found: problems[0] is the first thing wrong
+  std::set<std::string> affected;     // bag-relative paths (or "archive")
+  std::vector<SignatureCheck> signatures;
+  bool unsigned_bundle = false;
+  std::vector<std::pair<std::string, std::string>> bag_info;
+  std::map<std::string, File> files;  // bag-relative path -> what was read
+
+  bool valid() const { return problems.empty(); }
+  std::string text() const;
+};
+
+// "-" reads stdin. Throws forage::Error (exit 2) only for usage problems (unreadable input or
+// key); everything wrong with the bundle itself is in the report.
+VerifyReport verify_bundle(const std::string& path, const VerifyOptions& options);
+VerifyReport verify_stream(Source& in, const std::string& name, const VerifyOptions& options);
+
+// Verifies, then extracts into `dir` (created if missing). Returns the verification report; when
+// it is not valid nothing is written. Throws forage::Error(kVerifyFailed) if the bundle differs
+// on the second read, or a usage error when `dir`/<top> already exists.
+VerifyReport extract_bundle(const std::string& path, const std::string& dir,
+                            const VerifyOptions& options);
+
+}  // namespace forage::bundle

@@ -1,0 +1,49 @@
+// `scan files`: every regular file under the paths given, read once; the same bytes feed YARA,
+// the hashes (only the types the indicators need) and libmagic. Largest files first over a
+// shared queue, so one huge file does not leave the other threads idle at the end.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "scanners/file_walk.h"
+#include "scanners/ioc_match.h"
+#include "scanners/report.h"
+#include "scanners/scan_stats.h"
+#include "scanners/users.h"
+#include "scanners/yara_rules.h"
+
+namespace forage::scanners {
+
+// What a host scan matches against; shared by files, procs and net.
+struct ScanInputs {
+  const YaraRules* rules = nullptr;  // null: no YARA
+  const IocIndex* iocs = nullptr;    // null or empty: no indicators
+  const UserNames* users = nullptr;  // null: owners as numbers
+  int yara_timeout_s = 60;           // per target (file, memory region); 0: none
+};
+
+struct FileScanOptions {
+  WalkOptions walk;
+  unsigned threads = 0;  // 0: one per core
+  bool progress = false;
+};
+
+// Findings go to `reporter`, counts to `stats`. Never throws for a bad target (it is counted);
+// throws forage::Error only for a problem of the run itself.
+void scan_files(const FileScanOptions& opts, const ScanInputs& in, Reporter& reporter,
+                ScanStats& stats);
+
+// The scan stage alone, over a walk's result (largest first is the caller's choice): files
+// gone or replaced since the walk are counted as "vanished" or "changed".
+void scan_entries(const std::vector<WalkEntry>& entries, const FileScanOptions& opts,
+                  const ScanInputs& in, Reporter& reporter, ScanStats& stats);
+
+// Directories where an executable is suspicious by itself.
+bool in_temp_dir(const std::string& path);
+
+// The "yara" finding for a match, with its target fields already set in `target`.
+Json yara_json(Json target, const YaraMatch& m);
+
+}  // namespace forage::scanners

@@ -1,0 +1,339 @@
+#include "scanners/proc_scan.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "common/hash.h"
+#include "scanners/proc_info.h"
+#include "scanners/progress.h"
+
+namespace forage::scanners {
+namespace {
+
+constexpr unsigned kMaxThreads = 32;  // libyara's limit on scanners alive at once
+constexpr uint64_t kMaxExeBytes = 1ull << 30;
+
+const char* hash_name(HashAlgo a) {
+  switch (a) {
+    case HashAlgo::kMd5:
+      return "md5";
+    case HashAlgo::kSha1:
+      return "sha1";
+    case HashAlgo::kSha256:
+      return "sha256";
+    case HashAlgo::kSha512:
+      return "sha512";
+  }
+  return "?";
+}
+
+std::string hex_address(uint64_t a) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(a));
+  return buf;
+}
+
+std::string join(const std::vector<std::string>& v, char sep) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+// Digests of executables, shared by the threads: 300 bash processes are one file.
+class ExeHashCache {
+ public:
+  // Hashes /proc/PID/exe (works for a deleted executable too). Empty map when unreadable.
+  std::map<HashAlgo, std::string> get(const std::string& proc_root, int pid,
+                                      const std::vector<HashAlgo>& algos) {
+    // A magic link: O_NOFOLLOW would refuse it, and it never leaves /proc.
+    Fd fd(::open((proc_root + "/" + std::to_string(pid) + "/exe").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return {};
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
+    auto key = std::make_pair(st.st_dev, st.st_ino);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = cache_.find(key);
+      if (it != cache_.end()) return it->second;
+    }
+    std::vector<std::pair<HashAlgo, Hasher>> hashers;
+    for (HashAlgo a : algos) hashers.emplace_back(a, Hasher(a));
+    std::vector<char> buf(1 << 20);
+    uint64_t total = 0;
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return {};
+      if (n == 0) break;
+      total += static_cast<uint64_t>(n);
+      if (total > kMaxExeBytes) return {};
+      for (auto& [a, h] : hashers) h.update(buf.data(), static_cast<size_t>(n));
+    }
+    std::map<HashAlgo, std::string> out;
+    for (auto& [a, h] : hashers) out[a] = h.final_hex();
+    std::lock_guard<std::mutex> lock(mu_);
+    cache_[key] = out;
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::pair<dev_t, ino_t>, std::map<HashAlgo, std::string>> cache_;
+};
+
+struct ProcWorker {
+  const ProcScanOptions& opts;
+  const ScanInputs& in;
+  Reporter& reporter;
+  ScanStats& stats;
+  Progress& progress;
+  ExeHashCache& exe_hashes;
+  const std::vector<int>& pids;
+  std::atomic<size_t>& next;
+
+  void run() {
+    std::optional<YaraScanner> yara;
+    if (in.rules) yara.emplace(*in.rules, in.yara_timeout_s);
+    std::vector<uint8_t> buf;
+    for (size_t i = next.fetch_add(1); i < pids.size(); i = next.fetch_add(1)) {
+      try {
+        scan_one(pids[i], yara ? &*yara : nullptr, buf);
+      } catch (const std::exception& ex) {
+        stats.skipped("error", "pid " + std::to_string(pids[i]), true, ex.what());
+      }
+      progress.add(1, 0);
+    }
+  }
+
+  Json target_of(const ProcInfo& p, const std::string& owner) const {
+    Json t;
+    t["pid"] = p.pid;
+    t["process"] = p.comm;
+    t["exe"] = p.exe + (p.exe_deleted ? " (deleted)" : "");
+    t["owner"] = owner;
+    return t;
+  }
+
+  void ioc_finding(const Json& target, const char* match, const ioc::Indicator& ind) {
+    Json f;
+    f["kind"] = "ioc";
+    f.update(target);
+    f["match"] = match;
+    f["ioc"] = ioc_json(ind);
+    reporter.finding(f);
+  }
+
+  void scan_one(int pid, YaraScanner* yara, std::vector<uint8_t>& buf) {
+    const std::string label = "pid " + std::to_string(pid);
+    auto info = read_proc(opts.proc_root, pid);
+    if (!info) return stats.skipped("exited", label);
+    if (info->kernel_thread) return stats.skipped("kernel-thread", label);
+    const ProcInfo& p = *info;
+    std::string owner = in.users ? in.users->name(p.uid) : std::to_string(p.uid);
+    Json target = target_of(p, owner);
+
+    // Identity, executable, command line and environment against the indicators.
+    std::vector<HashAlgo> algos;
+    if (in.iocs && !in.iocs->empty()) {
+      const IocIndex& x = *in.iocs;
+      if (const auto* ind = x.username(owner)) ioc_finding(target, "owner", *ind);
+      if (!p.exe.empty()) {
+        if (const auto* ind = x.filepath(p.exe)) ioc_finding(target, "exe", *ind);
+        auto slash = p.exe.rfind('/');
+        if (const auto* ind = x.filename(p.exe.substr(slash == std::string::npos ? 0 : slash + 1)))
+          ioc_finding(target, "exe", *ind);
+      }
+      for (const auto* ind : x.in_text(join(p.argv, ' '))) {
+        Json t = target;
+        t["cmdline"] = join(p.argv, ' ');
+        ioc_finding(t, "cmdline", *ind);
+      }
+      for (const auto* ind : x.in_text(join(p.env, '\n'))) ioc_finding(target, "environ", *ind);
+      algos = x.hash_algos();
+    }
+    if (p.exe_deleted && std::find(algos.begin(), algos.end(), HashAlgo::kSha256) == algos.end())
+      algos.push_back(HashAlgo::kSha256);
+    if (!algos.empty() && !p.exe.empty()) {
+      auto digests = exe_hashes.get(opts.proc_root, pid, algos);
+      for (const auto& [a, hex] : digests)
+        if (in.iocs)
+          if (const auto* ind = in.iocs->hash(a, hex)) {
+            Json t = target;
+            t[hash_name(a)] = hex;
+            ioc_finding(t, hash_name(a), *ind);
+          }
+      if (p.exe_deleted) {
+        Json n = target;
+        n["notice"] = "process runs a deleted executable";
+        if (digests.count(HashAlgo::kSha256)) n["sha256"] = digests[HashAlgo::kSha256];
+        reporter.notice(n);
+      }
+    }
+
+    uint64_t bytes = 0;
+    if (yara && !scan_memory(p, owner, target, *yara, buf, bytes)) return;
+    stats.scanned(bytes);
+  }
+
+  // False when the process could not be scanned at all (counted as skipped).
+  bool scan_memory(const ProcInfo& p, const std::string& owner, const Json& target,
+                   YaraScanner& yara, std::vector<uint8_t>& buf, uint64_t& bytes) {
+    const std::string dir = opts.proc_root + "/" + std::to_string(p.pid);
+    const std::string label = "pid " + std::to_string(p.pid) + " (" + p.comm + ")";
+    Fd mem(::open((dir + "/mem").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!mem) {
+      int err = errno;
+      if (err == ENOENT || err == ESRCH) {
+        stats.skipped("exited", label);
+      } else {
+        stats.skipped("unreadable", label, true, std::string("memory: ") + std::strerror(err));
+      }
+      return false;
+    }
+    std::string maps_text;
+    try {
+      maps_text = read_all(Fd(::open((dir + "/maps").c_str(), O_RDONLY | O_CLOEXEC)).get(),
+                           dir + "/maps", 64u << 20);
+    } catch (const std::exception&) {
+      stats.skipped("exited", label);
+      return false;
+    }
+    size_t bad = 0;
+    auto regions = parse_maps(maps_text, &bad);
+    if (regions.empty()) {
+      stats.skipped("exited", label);  // maps of an exiting process read empty
+      return false;
+    }
+    if (bad) stats.bump("regions_skipped", "malformed", bad);
+
+    YaraExternals ext;
+    ext.filepath = p.exe;
+    auto slash = p.exe.rfind('/');
+    ext.filename =
+        p.exe.empty() ? p.comm : p.exe.substr(slash == std::string::npos ? 0 : slash + 1);
+    auto dot = ext.filename.rfind('.');
+    if (dot != std::string::npos && dot > 0)
+      ext.extension = to_lower_ascii(ext.filename.substr(dot));
+    ext.owner = owner;
+
+    // One finding per (rule, namespace) per process: the first region, and how many matched.
+    struct Hit {
+      Json finding;
+      size_t regions = 0;
+    };
+    std::map<std::pair<std::string, std::string>, Hit> hits;
+    std::vector<std::pair<std::string, std::string>> order;
+    for (const auto& r : regions) {
+      std::string why = region_skip_reason(r);
+      if (!why.empty()) {
+        stats.bump("regions_skipped", why);
+        continue;
+      }
+      uint64_t len = r.end - r.start;
+      if (len > opts.max_region_size) {
+        stats.bump("regions_skipped", "truncated");  // scanned in its first max_region_size bytes
+        len = opts.max_region_size;
+      }
+      if (buf.size() < len) buf.resize(len);
+      size_t got = 0;
+      while (got < len) {
+        ssize_t n =
+            ::pread(mem.get(), buf.data() + got, len - got, static_cast<off_t>(r.start + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<size_t>(n);
+      }
+      if (got == 0) {
+        // EIO: a guard page, memory gone since maps was read, or the process exited.
+        stats.bump("regions_skipped", "io-error");
+        continue;
+      }
+      stats.bump("regions", "scanned");
+      bytes += got;
+      YaraResult res = yara.scan(buf.data(), got, ext, r.start);
+      for (const auto& m : res.matches) {
+        auto key = std::make_pair(m.ns, m.rule);
+        auto it = hits.find(key);
+        if (it == hits.end()) {
+          Json t = target;
+          t["region"] = hex_address(r.start) + "-" + hex_address(r.end);
+          t["region_perms"] = r.perms;
+          if (!r.path.empty()) t["region_path"] = r.path;
+          hits[key] = Hit{yara_json(t, m), 1};
+          order.push_back(key);
+        } else {
+          ++it->second.regions;
+        }
+      }
+      if (res.status == YaraStatus::kTimeout) stats.bump("regions_skipped", "yara-timeout");
+      if (res.status == YaraStatus::kError) stats.bump("regions_skipped", "yara-error");
+    }
+    if (buf.size() > (64u << 20)) std::vector<uint8_t>().swap(buf);
+    for (const auto& key : order) {
+      Hit& h = hits[key];
+      h.finding["regions_matched"] = h.regions;
+      reporter.finding(h.finding);
+    }
+    return true;
+  }
+
+  static std::string to_lower_ascii(std::string s) {
+    for (char& c : s)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+  }
+};
+
+}  // namespace
+
+void scan_procs(const ProcScanOptions& opts, const ScanInputs& in, Reporter& reporter,
+                ScanStats& stats) {
+  std::vector<int> pids = opts.pids.empty() ? list_pids(opts.proc_root) : opts.pids;
+  if (opts.pids.empty() && pids.empty())
+    throw Error(opts.proc_root + ": no processes listed (is /proc mounted?)");
+  const int self = ::getpid();
+  pids.erase(std::remove(pids.begin(), pids.end(), self), pids.end());
+  std::sort(pids.begin(), pids.end());
+  pids.erase(std::unique(pids.begin(), pids.end()), pids.end());
+
+  unsigned threads =
+      opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<unsigned>(
+      {threads, kMaxThreads, static_cast<unsigned>(std::max<size_t>(1, pids.size()))});
+  Progress progress(opts.progress, "processes", pids.size(), 0);
+  ExeHashCache exe_hashes;
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors(threads);
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      try {
+        ProcWorker{opts, in, reporter, stats, progress, exe_hashes, pids, next}.run();
+      } catch (...) {
+        errors[t] = std::current_exception();
+        next.store(pids.size());
+      }
+    });
+  for (auto& th : pool) th.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+}  // namespace forage::scanners
