@@ -34,7 +34,7 @@ wait_for() {
 promiscuity() { ip -d link show lo | grep -o 'promiscuity [0-9]*' | cut -d' ' -f2; }
 
 # --- 1. forage live and tcpdump side by side on lo ---
-tcpdump -i lo -U -n -w "$T/real.pcap" 2>"$T/tcpdump.err" &
+tcpdump -p -i lo -U -n -w "$T/real.pcap" 2>"$T/tcpdump.err" &
 tcpdump_pid=$!
 "$FORAGE" scan pcap --interface lo --duration 8 --iocs "$T/iocs.txt" --json \
   --write-matches "$T/live.pcap" >"$T/live.out" 2>"$T/live.err" &
