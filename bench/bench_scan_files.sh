@@ -56,7 +56,9 @@ hash_hits=$(grep -c '"match":"sha256"' "$work/forage.jsonl" || true)
 f_pairs=$(grep -c '"kind":"yara"' "$work/forage.jsonl" || true)
 y_pairs=$(wc -l < "$work/yara.txt")
 echo "tree: $files files, $(awk -v b="$bytes" 'BEGIN{printf "%.1f", b/1048576}') MiB; $(grep -c '^rule ' "$rules") rules; $threads threads"
-echo "check: forage sha256 hits $hash_hits (expect 1); yara findings: forage $f_pairs, yara $y_pairs"
+links=$(find "$tree" -type f -links +1 | wc -l)
+echo "check: forage sha256 hits $hash_hits (expect 1); yara findings: forage $f_pairs, yara $y_pairs" \
+  "(forage scans each of the $links hard-linked files once, yara once per name)"
 
 # Warm the page cache, then best of N.
 cat $(find "$tree" -type f) > /dev/null
