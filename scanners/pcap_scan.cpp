@@ -770,8 +770,9 @@ int scan_pcap(const PcapScanOptions& o, const ioc::IocSet& iocs, Reporter& repor
   spdlog::info("capturing on {} ({}, snaplen {}, {}){}", o.interface,
                pcap::linktype_name(cap.linktype()), o.snaplen,
                o.promisc ? "promiscuous" : "not promiscuous",
-               o.duration_s > 0 ? " for " + std::to_string(o.duration_s) + " s"
-                                : (o.max_packets ? "" : " until interrupted"));
+               o.duration_s > 0 ? fmt::format(" for {} s", o.duration_s)
+               : o.max_packets  ? fmt::format(" for {} packets", o.max_packets)
+                                : std::string(" until interrupted"));
   uint32_t id = scan.add_capture("live:" + o.interface);
   scan.scan_live(cap, id);
   g_live = nullptr;

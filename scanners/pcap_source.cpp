@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -341,6 +342,13 @@ LiveCapture::LiveCapture(const LiveOptions& o) {
     throw Error("interface " + o.interface + ": " + why);
   }
   linktype_ = linktype_from_dlt(pcap_datalink(p.get()));
+  // With TPACKET_V3 the kernel only wakes a blocked reader when a block of packets retires: on
+  // a quiet interface a blocking read never returns and --duration would never end. So reads are
+  // non-blocking and next() waits in poll() with the timeout itself.
+  if (pcap_setnonblock(p.get(), 1, errbuf) != 0)
+    throw Error("interface " + o.interface + ": " + errbuf);
+  fd_ = pcap_get_selectable_fd(p.get());
+  timeout_ms_ = o.timeout_ms;
   if (!o.filter.empty()) {
     BpfProgram prog(pcap_datalink(p.get()), o.filter);
     if (pcap_setfilter(p.get(), const_cast<bpf_program*>(prog.get())) != 0)
@@ -352,17 +360,27 @@ LiveCapture::LiveCapture(const LiveOptions& o) {
 PacketSource::Next LiveCapture::next(Packet& pkt) {
   pcap_pkthdr* h;
   const u_char* d;
-  int rc = pcap_next_ex(p_.get(), &h, &d);
-  if (rc == 1) {
-    pkt.ts_ns = int64_t(h->ts.tv_sec) * 1000000000 + int64_t(h->ts.tv_usec);
-    pkt.caplen = h->caplen;
-    pkt.len = h->len < h->caplen ? h->caplen : h->len;
-    pkt.data = d;
-    pkt.linktype = linktype_;
-    return Next::kPacket;
+  bool waited = false;
+  for (;;) {
+    int rc = pcap_next_ex(p_.get(), &h, &d);
+    if (rc == 1) {
+      pkt.ts_ns = int64_t(h->ts.tv_sec) * 1000000000 + int64_t(h->ts.tv_usec);
+      pkt.caplen = h->caplen;
+      pkt.len = h->len < h->caplen ? h->caplen : h->len;
+      pkt.data = d;
+      pkt.linktype = linktype_;
+      return Next::kPacket;
+    }
+    if (rc == PCAP_ERROR_BREAK) return Next::kBreak;
+    if (rc != 0) break;
+    // Nothing buffered: wait for the descriptor, once per call, so the caller sees its clock and
+    // its stop flag (a signal interrupts poll) at least every timeout.
+    if (waited || fd_ < 0) return Next::kTimeout;
+    pollfd pfd{fd_, POLLIN, 0};
+    int n = ::poll(&pfd, 1, timeout_ms_);
+    if (n <= 0) return Next::kTimeout;  // timeout, or EINTR from SIGINT
+    waited = true;
   }
-  if (rc == 0) return Next::kTimeout;
-  if (rc == PCAP_ERROR_BREAK) return Next::kBreak;
   error_ = pcap_geterr(p_.get());
   return Next::kError;
 }

@@ -116,6 +116,8 @@ class LiveCapture : public PacketSource {
  private:
   PcapHandle p_;
   int linktype_ = 0;
+  int fd_ = -1;
+  int timeout_ms_ = 200;
 };
 
 }  // namespace forage::scanners::pcap

@@ -36,7 +36,7 @@ promiscuity() { ip -d link show lo | grep -o 'promiscuity [0-9]*' | cut -d' ' -f
 # --- 1. forage live and tcpdump side by side on lo ---
 tcpdump -p -i lo -U -n -w "$T/real.pcap" 2>"$T/tcpdump.err" &
 tcpdump_pid=$!
-"$FORAGE" scan pcap --interface lo --duration 8 --iocs "$T/iocs.txt" --json \
+"$FORAGE" scan pcap --interface lo --iocs "$T/iocs.txt" --json \
   --write-matches "$T/live.pcap" >"$T/live.out" 2>"$T/live.err" &
 forage_pid=$!
 wait_for "$T/tcpdump.err" "listening on lo"
@@ -45,7 +45,8 @@ sleep 0.5
 [ "$(promiscuity)" = 0 ] && ok || fail "lo is in promiscuous mode without --promisc"
 traffic
 sleep 1
-kill -INT $tcpdump_pid
+# Both stop together, so both saw the same window.
+kill -INT $tcpdump_pid $forage_pid
 wait $tcpdump_pid || true
 rc=0
 wait $forage_pid || rc=$?
