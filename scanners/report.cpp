@@ -37,7 +37,14 @@ void Reporter::notice(const Json& f) {
   write(n);
 }
 
-void Reporter::write(const Json& f) {
+void Reporter::write(const Json& finding) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Json stamped;
+  if (hook_) {
+    stamped = finding;
+    if (!hook_(stamped)) return;
+  }
+  const Json& f = hook_ ? stamped : finding;
   std::string line;
   if (json_) {
     line = f.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -53,7 +60,6 @@ void Reporter::write(const Json& f) {
     }
     line += "\n";
   }
-  std::lock_guard<std::mutex> lock(mu_);
   std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);
 }
@@ -66,6 +72,7 @@ void Reporter::summary(Json s) {
   line["notices"] = notices_;
   for (auto& [k, v] : s.items())
     if (k != "kind" && k != "findings" && k != "notices") line[k] = v;
+  if (hook_ && !hook_(line)) return;
   std::string text;
   if (json_) {
     text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

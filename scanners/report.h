@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -34,12 +35,19 @@ class Reporter {
   // Everything a run may add to its findings: 1 findings, 3 incomplete, 0 clean.
   Exit exit_code(bool incomplete) const;
 
+  // Sees every line (finding, notice, summary) before it is written, under the output lock, and
+  // may add fields or drop it (return false). `forage sweep` stamps the broadcast's TLP label on
+  // every line and learns which pids were hit without a second pass over the output.
+  using Hook = std::function<bool(Json& line)>;
+  void set_hook(Hook hook) { hook_ = std::move(hook); }
+
  private:
   bool json_;
   std::FILE* out_;
   mutable std::mutex mu_;
   size_t findings_ = 0;
   size_t notices_ = 0;
+  Hook hook_;
   void write(const Json& f);
 };
 
