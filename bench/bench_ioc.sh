@@ -4,7 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 
 SIZE_MB=${SIZE_MB:-16}
-apt_need nodejs npm
+# NodeSource's nodejs package ships npm itself: only ask apt when a command is missing.
+command -v node >/dev/null && command -v npm >/dev/null || apt_need nodejs npm
 if [ ! -x "$BENCH_DIR/node_modules/.bin/ioc-extractor" ]; then
   (cd "$BENCH_DIR" && npm install --silent --no-audit --no-fund --no-save ioc-extractor@8.2.0 >/dev/null 2>&1)
 fi
@@ -15,7 +16,8 @@ text="$OUT/broadcast-${SIZE_MB}m.txt"
 bytes=$(stat -c %s "$text")
 
 t_forage=$(best_of 3 "$FORAGE" --log-level warn ioc parse "$text" --format tsv)
-t_iocx=$(best_of 3 "$IOCX" < "$text")
+# Each run gets the file on its own stdin (a redirect on best_of would feed only the first run).
+t_iocx=$(best_of 3 sh -c '"$0" < "$1"' "$IOCX" "$text")
 
 n_forage=$("$FORAGE" --log-level warn ioc parse "$text" --format tsv | wc -l)
 n_iocx=$("$IOCX" < "$text" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);let n=0;for(const k in j)n+=j[k].length;console.log(n)})')

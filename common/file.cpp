@@ -1,5 +1,7 @@
 #include "common/file.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,20 +35,30 @@ Fd open_evidence(const std::string& path) {
   return Fd(fd);
 }
 
-std::string read_all(int fd, const std::string& name, uint64_t max_bytes) {
+std::string read_all(int fd, const std::string& name, uint64_t max_bytes, uint64_t size_hint) {
+  // Straight into the string, no bounce buffer: a regular file's size is the first guess (one
+  // more byte to see the end without a resize), a pipe grows the buffer geometrically.
+  max_bytes = std::min<uint64_t>(max_bytes, uint64_t(1) << 48);  // no overflow below
   std::string out;
-  char buf[1 << 16];
+  size_t used = 0;
+  out.resize(std::max<uint64_t>(std::min<uint64_t>(size_hint, max_bytes) + 1, 4096));
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (used == out.size()) {
+      if (out.size() > max_bytes)
+        throw Error(name + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
+      out.resize(std::min<uint64_t>(out.size() * 2, max_bytes + 1));
+    }
+    ssize_t n = ::read(fd, out.data() + used, out.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw system_error(name, errno);
     }
     if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > max_bytes)
+    used += static_cast<size_t>(n);
+    if (used > max_bytes)
       throw Error(name + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
-    out.append(buf, static_cast<size_t>(n));
   }
+  out.resize(used);
   return out;
 }
 
@@ -59,7 +71,7 @@ std::string read_file(const std::string& path, uint64_t max_bytes) {
   if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
   if (static_cast<uint64_t>(st.st_size) > max_bytes)
     throw Error(path + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
-  return read_all(fd.get(), path, max_bytes);
+  return read_all(fd.get(), path, max_bytes, static_cast<uint64_t>(st.st_size));
 }
 
 }  // namespace forage

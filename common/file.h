@@ -42,8 +42,9 @@ Fd open_evidence(const std::string& path);
 // Reads a whole regular file (or stdin for "-") up to `max_bytes`; larger input is an error.
 std::string read_file(const std::string& path, uint64_t max_bytes = 256ull << 20);
 
-// Reads everything from an open descriptor (up to max_bytes). `name` is used in messages.
-std::string read_all(int fd, const std::string& name, uint64_t max_bytes);
+// Reads everything from an open descriptor (up to max_bytes). `name` is used in messages;
+// `size_hint` (a regular file's size) sizes the buffer once.
+std::string read_all(int fd, const std::string& name, uint64_t max_bytes, uint64_t size_hint = 0);
 
 }  // namespace forage
 

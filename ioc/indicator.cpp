@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 
+#include "common/error.h"
 #include "common/strings.h"
 #include "ioc/tlp.h"
 
@@ -44,7 +46,9 @@ bool is_hash(Type t) {
   return t == Type::kMd5 || t == Type::kSha1 || t == Type::kSha256 || t == Type::kSha512;
 }
 
-bool is_network(Type t) { return t == Type::kIpv4 || t == Type::kIpv6 || t == Type::kCidr; }
+bool is_network(Type t) {
+  return t == Type::kIpv4 || t == Type::kIpv6 || t == Type::kCidr;
+}
 
 std::string Source::display() const {
   std::string out = file;
@@ -54,17 +58,66 @@ std::string Source::display() const {
   return out;
 }
 
+namespace {
+uint64_t key_hash(Type t, std::string_view value) {
+  return std::hash<std::string_view>{}(value) ^ (uint64_t(t) * 0x9E3779B97F4A7C15ull);
+}
+uint32_t tag_of(uint64_t h) {
+  return static_cast<uint32_t>(h >> 32);
+}
+}  // namespace
+
+// The slot holding (t, value), or the empty slot where it would go. Never full: load <= 1/2.
+size_t IocSet::find_slot(uint64_t h, Type t, std::string_view value) const {
+  const size_t mask = slots_.size() - 1;
+  const uint32_t tag = tag_of(h);
+  size_t i = h & mask;
+  for (; slots_[i].index != UINT32_MAX; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.tag == tag && indicators[s.index].type == t && indicators[s.index].value == value) break;
+  }
+  return i;
+}
+
+void IocSet::place(uint64_t h, uint32_t index) {
+  const size_t mask = slots_.size() - 1;
+  size_t i = h & mask;
+  while (slots_[i].index != UINT32_MAX) i = (i + 1) & mask;
+  slots_[i] = {tag_of(h), index};
+}
+
+void IocSet::rehash(size_t slots) {
+  slots_.assign(slots, Slot{});
+  for (size_t i = 0; i < indicators.size(); ++i)
+    place(key_hash(indicators[i].type, indicators[i].value), static_cast<uint32_t>(i));
+}
+
+bool IocSet::contains(Type t, std::string_view value) const {
+  if (slots_.empty()) return false;
+  return slots_[find_slot(key_hash(t, value), t, value)].index != UINT32_MAX;
+}
+
 bool IocSet::add(Indicator ind) {
-  std::string key(type_name(ind.type));
-  key += '\t';
-  key += ind.value;
-  if (!seen_.insert(std::move(key)).second) return false;
+  if (indicators.size() >= UINT32_MAX - 1)
+    throw Error("more than 4 billion indicators: split the input", Exit::kUsage);
+  if ((indicators.size() + 1) * 2 > slots_.size()) rehash(std::max<size_t>(64, slots_.size() * 2));
+  uint64_t h = key_hash(ind.type, ind.value);
+  size_t i = find_slot(h, ind.type, ind.value);
+  if (slots_[i].index != UINT32_MAX) return false;
+  slots_[i] = {tag_of(h), static_cast<uint32_t>(indicators.size())};
   indicators.push_back(std::move(ind));
   return true;
 }
 
 void IocSet::merge(IocSet&& other) {
-  for (auto& ind : other.indicators) add(std::move(ind));
+  if (indicators.empty()) {
+    // The common case (one reader's part into an empty set): take it whole, index included.
+    indicators = std::move(other.indicators);
+    slots_ = std::move(other.slots_);
+  } else {
+    indicators.reserve(indicators.size() + other.indicators.size());
+    for (auto& ind : other.indicators) add(std::move(ind));
+  }
   tlp = stricter_tlp(tlp, other.tlp);
   if (case_tag.empty()) case_tag = other.case_tag;
   for (auto& s : other.sources) sources.push_back(std::move(s));

@@ -3,10 +3,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 namespace forage::ioc {
@@ -29,8 +29,8 @@ enum class Type {
 };
 
 inline constexpr Type kAllTypes[] = {
-    Type::kIpv4,   Type::kIpv6,     Type::kCidr,     Type::kDomain,   Type::kUrl,
-    Type::kEmail,  Type::kMd5,      Type::kSha1,     Type::kSha256,   Type::kSha512,
+    Type::kIpv4,     Type::kIpv6,     Type::kCidr,     Type::kDomain, Type::kUrl,
+    Type::kEmail,    Type::kMd5,      Type::kSha1,     Type::kSha256, Type::kSha512,
     Type::kFilename, Type::kFilepath, Type::kUsername, Type::kX509Dn};
 
 std::string_view type_name(Type t);  // "ipv4", "sha256", "x509-dn", ...
@@ -50,7 +50,7 @@ struct Source {
 
 struct Indicator {
   Type type = Type::kIpv4;
-  std::string value;    // canonical (see canonical.h)
+  std::string value;  // canonical (see canonical.h)
   Source source;
   std::string context;  // the sentence/line, comment or description it came with (capped)
   std::string tlp;      // "TLP:AMBER", ...; empty when the input said nothing
@@ -65,14 +65,27 @@ struct IocSet {
   std::vector<std::string> notes;     // non-fatal remarks (an attachment skipped, a type ignored)
   std::vector<std::string> errors;    // problems skipped under --keep-going ("file: reason")
 
-  // Adds unless (type, value) is already present. Returns true when added.
+  // Adds unless (type, value) is already present. Returns true when added. Indicators enter
+  // only through add() and merge(): the index below points into `indicators`.
   bool add(Indicator ind);
+  // Whether (type, value) is present: lets a reader skip a repeat before building its Indicator.
+  bool contains(Type t, std::string_view value) const;
   // Appends everything of `other` (dedup, TLP merged, first case tag kept).
   void merge(IocSet&& other);
   size_t count(Type t) const;
 
  private:
-  std::unordered_set<std::string> seen_;
+  // (type, value) -> position in `indicators`: open addressing over 8-byte slots holding a hash
+  // tag and an index, so a look-up allocates nothing and a key is never stored twice. A tag
+  // match is settled by comparing the indicator itself.
+  struct Slot {
+    uint32_t tag = 0;
+    uint32_t index = UINT32_MAX;
+  };
+  std::vector<Slot> slots_;
+  size_t find_slot(uint64_t h, Type t, std::string_view value) const;
+  void place(uint64_t h, uint32_t index);
+  void rehash(size_t slots);
 };
 
 // Caps a context sentence to a readable length, on one line.

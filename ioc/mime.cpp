@@ -1275,7 +1275,7 @@ void read_message(const mime::Message& m, const Source& src, const ReadOptions& 
     switch (part.kind) {
       case mime::Part::Kind::kText:
       case mime::Part::Kind::kHtml:
-        read_text(part.text, ps, tmp);
+        read_text(part.text, ps, tmp, opts.contexts);
         if (auto t = find_tlp(part.text)) body_tlp = stricter_tlp(body_tlp, *t);
         if (body_case.empty())
           if (auto c = find_case_tag(part.text)) body_case = *c;

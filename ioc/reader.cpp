@@ -14,9 +14,9 @@ namespace forage::ioc {
 namespace {
 
 constexpr std::array<std::string_view, 16> kMailHeaders = {
-    "from",        "to",           "cc",         "subject",    "date",   "received",
-    "message-id",  "mime-version", "return-path", "delivered-to", "reply-to", "sender",
-    "dkim-signature", "content-type", "x-mailer", "user-agent"};
+    "from",           "to",           "cc",          "subject",      "date",     "received",
+    "message-id",     "mime-version", "return-path", "delivered-to", "reply-to", "sender",
+    "dkim-signature", "content-type", "x-mailer",    "user-agent"};
 
 bool looks_like_email(std::string_view data) {
   auto lines = split_lines(data.substr(0, 64 * 1024));
@@ -42,15 +42,24 @@ bool looks_like_email(std::string_view data) {
 
 std::string_view format_name(Format f) {
   switch (f) {
-    case Format::kAuto: return "auto";
-    case Format::kEmail: return "email";
-    case Format::kText: return "text";
-    case Format::kList: return "list";
-    case Format::kCsv: return "csv";
-    case Format::kMisp: return "misp";
-    case Format::kStix: return "stix";
-    case Format::kForageJson: return "forage-json";
-    case Format::kJson: return "json";
+    case Format::kAuto:
+      return "auto";
+    case Format::kEmail:
+      return "email";
+    case Format::kText:
+      return "text";
+    case Format::kList:
+      return "list";
+    case Format::kCsv:
+      return "csv";
+    case Format::kMisp:
+      return "misp";
+    case Format::kStix:
+      return "stix";
+    case Format::kForageJson:
+      return "forage-json";
+    case Format::kJson:
+      return "json";
   }
   return "unknown";
 }
@@ -88,15 +97,26 @@ void read_input(std::string_view data, const Source& src, const ReadOptions& opt
 
   IocSet part;
   switch (f) {
-    case Format::kEmail: read_email(data, src, opts, part); break;
-    case Format::kCsv: read_csv(data, src, opts, part); break;
-    case Format::kList: read_list(data, src, part); break;
-    case Format::kText: read_text(data, src, part); break;
+    case Format::kEmail:
+      read_email(data, src, opts, part);
+      break;
+    case Format::kCsv:
+      read_csv(data, src, opts, part);
+      break;
+    case Format::kList:
+      read_list(data, src, part);
+      break;
+    case Format::kText:
+      read_text(data, src, part, opts.contexts);
+      break;
     case Format::kJson:
     case Format::kMisp:
     case Format::kStix:
-    case Format::kForageJson: read_json(data, src, opts, part, f); break;
-    case Format::kAuto: break;
+    case Format::kForageJson:
+      read_json(data, src, opts, part, f);
+      break;
+    case Format::kAuto:
+      break;
   }
   // Text-like inputs carry their TLP label and incident tag in the text itself.
   if (f == Format::kText || f == Format::kList || f == Format::kCsv) {

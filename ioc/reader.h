@@ -17,6 +17,9 @@ struct ReadOptions {
   // Problems in one unit of an input (a MIME part, a STIX pattern, a MISP attribute, a CSV row)
   // are recorded in IocSet::errors and reading goes on; without it the first one is fatal.
   bool keep_going = false;
+  // Whether indicators keep their context sentence. Outputs that never print it (tsv, bpf,
+  // yara) skip the copy of one line per indicator.
+  bool contexts = true;
 };
 
 // Guesses the format of a whole input from its bytes. Throws forage::Error for binary data.
@@ -40,7 +43,7 @@ void input_problem(const ReadOptions& opts, IocSet& out, const std::string& mess
 
 // Free text (text.cpp): every indicator type, refanged; context = the line.
 // Loopback/unspecified addresses and version-like strings are dropped (heuristics).
-void read_text(std::string_view text, const Source& src, IocSet& out);
+void read_text(std::string_view text, const Source& src, IocSet& out, bool contexts = true);
 // One indicator per line (text.cpp): each line classified whole, nothing dropped.
 bool looks_like_list(std::string_view text);
 void read_list(std::string_view text, const Source& src, IocSet& out);

@@ -260,58 +260,6 @@ std::string context_of(std::string_view line) {
   return make_context(line, kMax);
 }
 
-// The indicators one reader has added, by hash of (type, value) -> index in IocSet::indicators;
-// open addressing over 8-byte slots, so a look-up costs no allocation and little cache. A hash
-// match is settled by comparing the stored indicator: nothing is dropped for a mere collision.
-class SeenIndex {
- public:
-  static uint64_t hash(Type t, std::string_view value) {
-    return std::hash<std::string_view>{}(value) ^ (uint64_t(t) * 0x9E3779B97F4A7C15ull);
-  }
-  bool contains(const std::vector<Indicator>& all, uint64_t h, Type t,
-                std::string_view value) const {
-    if (slots_.empty()) return false;
-    uint32_t tag = tag_of(h);
-    for (size_t i = h & (slots_.size() - 1); slots_[i].index != kEmpty;
-         i = (i + 1) & (slots_.size() - 1)) {
-      const auto& s = slots_[i];
-      if (s.tag == tag && s.index < all.size() && all[s.index].type == t &&
-          all[s.index].value == value)
-        return true;
-    }
-    return false;
-  }
-  void insert(const std::vector<Indicator>& all, uint64_t h, size_t index) {
-    if (index >= kEmpty) return;  // past 4 billion indicators IocSet::add alone dedups
-    if ((used_ + 1) * 2 > slots_.size()) grow(all);
-    place(h, static_cast<uint32_t>(index));
-  }
-
- private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
-  static uint32_t tag_of(uint64_t h) { return static_cast<uint32_t>(h >> 32); }
-  struct Slot {
-    uint32_t tag = 0;
-    uint32_t index = kEmpty;
-  };
-  void place(uint64_t h, uint32_t index) {
-    size_t i = h & (slots_.size() - 1);
-    while (slots_[i].index != kEmpty) i = (i + 1) & (slots_.size() - 1);
-    slots_[i] = {tag_of(h), index};
-    ++used_;
-  }
-  void grow(const std::vector<Indicator>& all) {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
-    used_ = 0;
-    for (const auto& s : old)
-      if (s.index != kEmpty && s.index < all.size())
-        place(hash(all[s.index].type, all[s.index].value), s.index);
-  }
-  std::vector<Slot> slots_;
-  size_t used_ = 0;
-};
-
 // What a line may hold, so that most lines skip the refang scan and the rarer passes.
 struct LineHints {
   bool maybe_defanged = true;  // has a byte that every defang form needs ([ ( { \ ] :)
@@ -369,8 +317,8 @@ const Span* span_in(const std::vector<Span>& spans, size_t pos) {
 class LineReader {
  public:
   // `specials` find the special bytes in the whole input the lines come from (nullptr: none).
-  LineReader(const Source& src, IocSet& out, SpecialFinders* specials)
-      : src_(src), out_(out), specials_(specials) {}
+  LineReader(const Source& src, IocSet& out, SpecialFinders* specials, bool contexts = true)
+      : src_(src), out_(out), specials_(specials), contexts_(contexts) {}
 
   // `hints` says what the line may hold, found by the caller for the whole input at once.
   void line(std::string_view original, size_t number, const LineHints& hints) {
@@ -427,19 +375,20 @@ class LineReader {
   void add(Type t, std::string value) {
     // Repeats are common (a broadcast names its C2 in every paragraph): skip them before paying
     // for the context and the copy of the source.
-    uint64_t h = SeenIndex::hash(t, value);
-    if (seen_.contains(out_.indicators, h, t, value)) return;
+    if (out_.contains(t, value)) return;
     Indicator ind;
     ind.type = t;
     ind.value = std::move(value);
     ind.source = src_;
     ind.source.line = number_;
-    if (!have_context_) {
-      context_ = context_of(original_);
-      have_context_ = true;
+    if (contexts_) {
+      if (!have_context_) {
+        context_ = context_of(original_);
+        have_context_ = true;
+      }
+      ind.context = context_;
     }
-    ind.context = context_;
-    if (out_.add(std::move(ind))) seen_.insert(out_.indicators, h, out_.indicators.size() - 1);
+    out_.add(std::move(ind));
   }
 
   void add_v4(uint32_t v) {
@@ -996,9 +945,9 @@ class LineReader {
   size_t number_ = 0;
   std::string context_;
   bool have_context_ = false;
+  bool contexts_ = true;
   std::vector<Span> urls_;
   std::vector<Span> dns_;
-  SeenIndex seen_;
 };
 
 // Calls f(line, number) for every line; "\r\n" endings lose their '\r'.
@@ -1038,10 +987,15 @@ std::optional<ListEntry> list_entry(std::string_view t) {
 
 }  // namespace
 
-void read_text(std::string_view text, const Source& src, IocSet& out) {
+void read_text(std::string_view text, const Source& src, IocSet& out, bool contexts) {
   SpecialFinders specials = {NextByte(text, '.'), NextByte(text, ':'), NextByte(text, '@'),
                              NextByte(text, '/'), NextByte(text, '\\')};
-  LineReader reader(src, out, &specials);
+  LineReader reader(src, out, &specials, contexts);
+  // Growing the vector of indicators copies every one of them into fresh pages, again and again:
+  // on dense input that was a third of the time. A generous reservation costs address space
+  // only (untouched pages are never faulted in); one indicator per 64 bytes is more than dense
+  // broadcasts hold.
+  out.indicators.reserve(out.indicators.size() + std::min<size_t>(text.size() / 64, 1u << 22));
   // Every defang form needs one of these bytes: [.] (.) {.} \. .] and hxxp before a ':'.
   std::array<NextByte, 6> defang = {NextByte(text, '['),  NextByte(text, '('), NextByte(text, '{'),
                                     NextByte(text, '\\'), NextByte(text, ']'), NextByte(text, ':')};

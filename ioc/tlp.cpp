@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <cstring>
 
 #include "common/strings.h"
 
@@ -18,7 +19,9 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kLabels{{
     {"red", "TLP:RED"},
 }};
 
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 }  // namespace
 
@@ -73,23 +76,28 @@ std::optional<std::string> find_tlp(std::string_view text) {
 }
 
 std::optional<std::string> find_case_tag(std::string_view text) {
-  // PREFIX-YYYYMMDD-NN with an upper-case prefix of 2..10 letters, e.g. EGI-20261120-01.
-  for (size_t i = 0; i + 14 <= text.size(); ++i) {
-    if (!std::isupper(static_cast<unsigned char>(text[i]))) continue;
-    if (i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1]))) continue;
-    size_t j = i;
-    while (j < text.size() && std::isupper(static_cast<unsigned char>(text[j]))) ++j;
+  // PREFIX-YYYYMMDD-NN with an upper-case prefix of 2..10 letters, e.g. EGI-20261120-01. Found
+  // from its first '-' (memchr), not letter by letter: this runs over whole broadcasts.
+  auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  auto alnum = [&](char c) { return upper(c) || digit(c) || (c >= 'a' && c <= 'z'); };
+  const char* base = text.data();
+  for (size_t j = 0; j < text.size(); ++j) {
+    const void* hit = std::memchr(base + j, '-', text.size() - j);
+    if (!hit) break;
+    j = static_cast<const char*>(hit) - base;
+    size_t i = j;
+    while (i > 0 && j - i <= 10 && upper(text[i - 1])) --i;
     size_t prefix = j - i;
-    if (prefix < 2 || prefix > 10 || j + 12 > text.size() || text[j] != '-') continue;
+    if (prefix < 2 || prefix > 10 || (i > 0 && alnum(text[i - 1]))) continue;
     size_t k = j + 1;
-    size_t digits = 0;
-    while (k < text.size() && std::isdigit(static_cast<unsigned char>(text[k]))) ++k, ++digits;
-    if (digits != 8 || k >= text.size() || text[k] != '-') continue;
+    while (k < text.size() && k - j - 1 < 9 && digit(text[k])) ++k;
+    if (k - j - 1 != 8 || k >= text.size() || text[k] != '-') continue;
     size_t m = k + 1;
-    size_t nn = 0;
-    while (m < text.size() && std::isdigit(static_cast<unsigned char>(text[m]))) ++m, ++nn;
+    while (m < text.size() && m - k - 1 < 4 && digit(text[m])) ++m;
+    size_t nn = m - k - 1;
     if (nn < 1 || nn > 3) continue;
-    if (m < text.size() && std::isalnum(static_cast<unsigned char>(text[m]))) continue;
+    if (m < text.size() && alnum(text[m])) continue;
     return std::string(text.substr(i, m - i));
   }
   return std::nullopt;

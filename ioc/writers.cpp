@@ -1,6 +1,7 @@
 #include "ioc/writers.h"
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -50,18 +51,28 @@ std::string misp_type(Type t) {
   switch (t) {
     case Type::kIpv4:
     case Type::kIpv6:
-    case Type::kCidr: return "ip-dst";
-    case Type::kDomain: return "domain";
-    case Type::kUrl: return "url";
-    case Type::kEmail: return "email-src";
-    case Type::kMd5: return "md5";
-    case Type::kSha1: return "sha1";
-    case Type::kSha256: return "sha256";
-    case Type::kSha512: return "sha512";
-    case Type::kFilename: return "filename";
+    case Type::kCidr:
+      return "ip-dst";
+    case Type::kDomain:
+      return "domain";
+    case Type::kUrl:
+      return "url";
+    case Type::kEmail:
+      return "email-src";
+    case Type::kMd5:
+      return "md5";
+    case Type::kSha1:
+      return "sha1";
+    case Type::kSha256:
+      return "sha256";
+    case Type::kSha512:
+      return "sha512";
+    case Type::kFilename:
+      return "filename";
     case Type::kFilepath:
     case Type::kUsername:
-    case Type::kX509Dn: return "text";  // written as MISP objects, see to_misp
+    case Type::kX509Dn:
+      return "text";  // written as MISP objects, see to_misp
   }
   return "text";
 }
@@ -102,10 +113,34 @@ std::string to_json(const IocSet& set) {
 }
 
 std::string to_tsv(const IocSet& set) {
-  std::set<std::pair<std::string, std::string>> rows;
-  for (const auto& i : set.indicators) rows.emplace(type_name(i.type), i.value);
+  // Views into the set, sorted as "type<TAB>value" strings would sort (a type name is never a
+  // prefix of another, so comparing the names first is the same order). The set is unique by
+  // (type, value) already.
+  // The type's rank among the sorted names stands in for its name while sorting.
+  std::array<std::string_view, std::size(kAllTypes)> names{};
+  for (size_t k = 0; k < names.size(); ++k) names[k] = type_name(kAllTypes[k]);
+  std::sort(names.begin(), names.end());
+  auto rank = [&](Type t) {
+    return static_cast<int>(std::find(names.begin(), names.end(), type_name(t)) - names.begin());
+  };
+  std::array<int, std::size(kAllTypes)> rank_of{};
+  for (Type t : kAllTypes) rank_of[static_cast<size_t>(t)] = rank(t);
+  std::vector<std::pair<int, std::string_view>> rows;
+  rows.reserve(set.indicators.size());
+  size_t bytes = 0;
+  for (const auto& i : set.indicators) {
+    rows.emplace_back(rank_of[static_cast<size_t>(i.type)], i.value);
+    bytes += type_name(i.type).size() + i.value.size() + 2;
+  }
+  std::sort(rows.begin(), rows.end());
   std::string out;
-  for (const auto& [t, v] : rows) out += t + "\t" + v + "\n";
+  out.reserve(bytes);
+  for (const auto& [r, v] : rows) {
+    out += names[static_cast<size_t>(r)];
+    out += '\t';
+    out += v;
+    out += '\n';
+  }
   return out;
 }
 
@@ -114,9 +149,12 @@ std::string to_bpf(const IocSet& set) {
   std::set<std::string> seen;
   for (const auto& i : set.indicators) {
     std::string term;
-    if (i.type == Type::kIpv4 || i.type == Type::kIpv6) term = "host " + i.value;
-    else if (i.type == Type::kCidr) term = "net " + i.value;
-    else continue;
+    if (i.type == Type::kIpv4 || i.type == Type::kIpv6)
+      term = "host " + i.value;
+    else if (i.type == Type::kCidr)
+      term = "net " + i.value;
+    else
+      continue;
     if (seen.insert(term).second) terms.push_back(std::move(term));
   }
   std::sort(terms.begin(), terms.end());
@@ -132,26 +170,40 @@ std::string to_yara(const IocSet& set) {
   std::vector<std::string> names;
   for (const auto& i : set.indicators) {
     switch (i.type) {
-      case Type::kMd5: hashes.push_back("hash.md5(0, filesize) == " + yara_quote(i.value)); break;
-      case Type::kSha1: hashes.push_back("hash.sha1(0, filesize) == " + yara_quote(i.value)); break;
-      case Type::kSha256: hashes.push_back("hash.sha256(0, filesize) == " + yara_quote(i.value)); break;
-      case Type::kFilename: names.push_back("filename == " + yara_quote(i.value)); break;
-      case Type::kFilepath: names.push_back("filepath == " + yara_quote(i.value)); break;
-      default: break;  // SHA-512 is not in YARA's hash module; others are not file properties
+      case Type::kMd5:
+        hashes.push_back("hash.md5(0, filesize) == " + yara_quote(i.value));
+        break;
+      case Type::kSha1:
+        hashes.push_back("hash.sha1(0, filesize) == " + yara_quote(i.value));
+        break;
+      case Type::kSha256:
+        hashes.push_back("hash.sha256(0, filesize) == " + yara_quote(i.value));
+        break;
+      case Type::kFilename:
+        names.push_back("filename == " + yara_quote(i.value));
+        break;
+      case Type::kFilepath:
+        names.push_back("filepath == " + yara_quote(i.value));
+        break;
+      default:
+        break;  // SHA-512 is not in YARA's hash module; others are not file properties
     }
   }
-  std::string meta = "  meta:\n    generator = " + yara_quote(std::string("forage ") + FORAGE_VERSION) +
-                     "\n    case = " + yara_quote(set.case_tag) + "\n    tlp = " + yara_quote(set.tlp) + "\n";
-  std::string out = "// Generated by forage ioc parse --format yara.\n"
-                    "// The file-name rule needs the externals `filename` and `filepath`:\n"
-                    "// forage scan defines them; with the yara CLI pass -d filename=... -d filepath=...\n"
-                    "import \"hash\"\n\n";
+  std::string meta =
+      "  meta:\n    generator = " + yara_quote(std::string("forage ") + FORAGE_VERSION) +
+      "\n    case = " + yara_quote(set.case_tag) + "\n    tlp = " + yara_quote(set.tlp) + "\n";
+  std::string out =
+      "// Generated by forage ioc parse --format yara.\n"
+      "// The file-name rule needs the externals `filename` and `filepath`:\n"
+      "// forage scan defines them; with the yara CLI pass -d filename=... -d filepath=...\n"
+      "import \"hash\"\n\n";
   auto rule = [&](const std::string& name, const std::vector<std::string>& conds) {
     out += "rule " + name + "\n{\n" + meta + "  condition:\n";
     if (conds.empty()) {
       out += "    false\n";
     } else {
-      for (size_t k = 0; k < conds.size(); ++k) out += "    " + std::string(k ? "or " : "") + conds[k] + "\n";
+      for (size_t k = 0; k < conds.size(); ++k)
+        out += "    " + std::string(k ? "or " : "") + conds[k] + "\n";
     }
     out += "}\n\n";
   };
@@ -181,7 +233,8 @@ std::string to_misp(const IocSet& set) {
     if (object) {
       a["type"] = "text";
       a["object_relation"] = relation;
-      objects.push_back({{"name", object}, {"meta-category", i.type == Type::kFilepath ? "file" : "misc"},
+      objects.push_back({{"name", object},
+                         {"meta-category", i.type == Type::kFilepath ? "file" : "misc"},
                          {"Attribute", ojson::array({a})}});
     } else {
       a["type"] = misp_type(i.type);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -28,7 +29,9 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-void write(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+void write(const fs::path& p, const std::string& s) {
+  std::ofstream(p, std::ios::binary) << s;
+}
 
 }  // namespace
 
@@ -122,3 +125,53 @@ TEST(Strings, Basics) {
   EXPECT_EQ(lines[2], "");
   EXPECT_EQ(printable("a\nb\x01"), "a\\nb\\x01");
 }
+
+namespace forage {
+namespace {
+
+// A pipe filled by a writer thread: read_all sees a stream of unknown size.
+std::string through_pipe(const std::string& data, uint64_t max, uint64_t hint) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("pipe");
+  std::thread writer([&] {
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::write(fds[1], data.data() + off, data.size() - off);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    ::close(fds[1]);
+  });
+  std::string got;
+  try {
+    got = read_all(fds[0], "pipe", max, hint);
+  } catch (...) {
+    ::close(fds[0]);
+    writer.join();
+    throw;
+  }
+  ::close(fds[0]);
+  writer.join();
+  return got;
+}
+
+TEST(ReadAll, StreamsOfEverySizeComeBackWhole) {
+  for (size_t size :
+       {size_t(0), size_t(1), size_t(4095), size_t(4096), size_t(4097), size_t(300000)}) {
+    std::string data(size, '\0');
+    for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>(i * 7 + 3);
+    EXPECT_EQ(through_pipe(data, 1 << 20, 0), data) << size;
+    EXPECT_EQ(through_pipe(data, 1 << 20, 10), data) << size;        // hint too small
+    EXPECT_EQ(through_pipe(data, 1 << 20, size * 3), data) << size;  // hint too large
+  }
+}
+
+TEST(ReadAll, LimitIsExact) {
+  std::string data(10000, 'x');
+  EXPECT_EQ(through_pipe(data, 10000, 0).size(), 10000u);
+  EXPECT_THROW(through_pipe(data, 9999, 0), Error);
+  EXPECT_THROW(through_pipe(data, 9999, 10000), Error);
+}
+
+}  // namespace
+}  // namespace forage
