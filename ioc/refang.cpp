@@ -101,6 +101,18 @@ std::optional<Match> bracketed(std::string_view s, size_t i) {
   return std::nullopt;
 }
 
+// "C:\\Users\\bob\\.ssh": a path separator earlier in the same word (a backslash not itself part of
+// a "\\." form) makes it a Windows path, where "\\." starts a dot-directory and is not a defanged
+// dot. Looks back a bounded way, so long lines stay linear.
+bool in_windows_path(std::string_view s, size_t i) {
+  for (size_t k = i, seen = 0; k > 0 && seen < 256; --k, ++seen) {
+    char c = s[k - 1];
+    if (c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '<' || c == '>') return false;
+    if (c == '\\' && s[k] != '.') return true;  // "evil\\.example\\.com" is defanged, not a path
+  }
+  return false;
+}
+
 std::optional<Match> match_at(std::string_view s, size_t i) {
   char c = s[i];
   switch (c) {
@@ -110,7 +122,7 @@ std::optional<Match> match_at(std::string_view s, size_t i) {
       return bracketed(s, i);
     case '\\':  // "example\.com", as in a regular expression
       if (i > 0 && name_char(s[i - 1]) && i + 2 < s.size() && s[i + 1] == '.' &&
-          name_char(s[i + 2]))
+          name_char(s[i + 2]) && !in_windows_path(s, i))
         return Match{0, 2, "."};
       return std::nullopt;
     case '.':  // half bracket "example.]com"

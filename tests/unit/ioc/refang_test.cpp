@@ -2,6 +2,12 @@
 // defanged, and hostile lines.
 #include "ioc/refang.h"
 
+#include <algorithm>
+#include <vector>
+
+#include "ioc/indicator.h"
+#include "ioc/reader.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -147,6 +153,34 @@ TEST(Refang, HostileLinesStayLinear) {
   EXPECT_EQ(refang(nul), std::string("a\0.b", 4));
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(seconds, 30.0) << "refang is not linear on hostile lines";
+}
+
+}  // namespace
+}  // namespace forage::ioc
+
+namespace forage::ioc {
+namespace {
+
+TEST(Refang, WindowsDotDirectoriesStayPaths) {
+  EXPECT_EQ(refang(R"(C:\Users\bob\.ssh\id_rsa)"), R"(C:\Users\bob\.ssh\id_rsa)");
+  EXPECT_EQ(refang(R"(dropped in C:\ProgramData\.cache\x.exe and evil\.com)"),
+            R"(dropped in C:\ProgramData\.cache\x.exe and evil.com)");
+  EXPECT_EQ(refang(R"(example\.com)"), "example.com");
+}
+
+TEST(Refang, WindowsPathsSurviveExtraction) {
+  IocSet set;
+  Source src;
+  src.file = "t";
+  read_text(R"(payload at C:\Users\bob\.ssh\id_rsa.exe, c2 evil\.example\.net)", src, set);
+  std::vector<std::string> got;
+  for (const auto& i : set.indicators)
+    got.push_back(std::string(type_name(i.type)) + " " + i.value);
+  EXPECT_NE(std::find(got.begin(), got.end(), R"(filepath C:\Users\bob\.ssh\id_rsa.exe)"),
+            got.end())
+      << ::testing::PrintToString(got);
+  EXPECT_NE(std::find(got.begin(), got.end(), "domain evil.example.net"), got.end())
+      << ::testing::PrintToString(got);
 }
 
 }  // namespace
