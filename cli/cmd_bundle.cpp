@@ -7,38 +7,24 @@
 
 #include <spdlog/spdlog.h>
 
-#include "bundle/bag.h"
-#include "bundle/environment.h"
-#include "bundle/signing.h"
 #include "bundle/verify.h"
 #include "bundle/writer.h"
+#include "cli/bundle_options.h"
 #include "cli/command.h"
 #include "common/error.h"
-#include "forage/version.h"
 
 namespace forage::cli {
 
-std::string yara_version();
-std::string pcap_version();
-std::string magic_version_string();
-std::string openssl_version();
-std::string zstd_version();
+// cmd_bundle_report.cpp
+int run_bundle_report(const std::string& bundle, const std::string& format, const std::string& out,
+                      const bundle::VerifyOptions& v);
 
 namespace {
 
-constexpr const char* kHostCert = "/etc/grid-security/hostcert.pem";
-constexpr const char* kHostKey = "/etc/grid-security/hostkey.pem";
-
 struct CreateOptions {
   std::vector<std::string> paths;
-  std::string out;
-  std::string case_id;
-  std::string tlp;
   std::vector<std::string> notes;
-  bool compress = false;
-  std::string sign_cert, sign_key;
-  bool no_sign = false;
-  std::vector<std::string> encrypt_to;
+  BundleCliOptions bundle;
 };
 
 struct VerifyCliOptions {
@@ -74,66 +60,14 @@ std::string bag_path_for(const std::string& path) {
   return rel;
 }
 
-std::optional<bundle::SigningIdentity> signing_identity(const CreateOptions& o) {
-  if (o.no_sign) {
-    if (!o.sign_cert.empty() || !o.sign_key.empty())
-      throw Error("--no-sign contradicts --sign-cert/--sign-key");
-    return std::nullopt;
-  }
-  if (!o.sign_key.empty()) return bundle::SigningIdentity::load(o.sign_cert, o.sign_key);
-  if (!o.sign_cert.empty()) throw Error("--sign-cert needs --sign-key");
-  if (::access(kHostCert, R_OK) == 0 && ::access(kHostKey, R_OK) == 0)
-    return bundle::SigningIdentity::load(kHostCert, kHostKey);
-  throw Error(std::string("no signing identity: ") + kHostCert + " and " + kHostKey +
-              " are not both readable (not root?); give --sign-cert C --sign-key K, "
-              "--sign-key ED25519.pem, or --no-sign for an unsigned bundle");
-}
-
-nlohmann::ordered_json library_versions() {
-  nlohmann::ordered_json libs;
-  libs["yara"] = yara_version();
-  libs["libpcap"] = pcap_version();
-  libs["libmagic"] = magic_version_string();
-  libs["openssl"] = openssl_version();
-  libs["zstd"] = zstd_version();
-  return libs;
-}
-
 int run_create(const CreateOptions& o) {
   // Inputs that do not exist are the operator's mistake: say so before writing anything.
   for (const auto& p : o.paths) {
     struct stat st {};
     if (::lstat(p.c_str(), &st) != 0) throw system_error(p, errno);
   }
-  auto signer = signing_identity(o);
-  std::vector<bundle::X509Ptr> recipients;
-  std::vector<X509*> recipient_ptrs;
-  for (const auto& r : o.encrypt_to) {
-    recipients.push_back(bundle::load_certificate(r));
-    recipient_ptrs.push_back(recipients.back().get());
-  }
-
-  bundle::EnvironmentInputs env_in;
-  env_in.libraries = library_versions();
-  if (signer) env_in.signer_certificate = signer->certificate();
-  auto env = bundle::collect_environment(env_in);
-
-  bundle::WriterOptions w;
-  w.out = o.out;
-  w.case_id = o.case_id;
-  w.tlp = o.tlp.empty() ? "" : bundle::normalize_tlp(o.tlp);
-  w.host = bundle::short_hostname(env);
-  w.compress = o.compress;
-  w.signer = signer ? &*signer : nullptr;
-  w.unsigned_ok = o.no_sign;
-  w.encrypt_to = recipient_ptrs;
-  w.software_agent =
-      std::string("forage ") + FORAGE_VERSION + " (commit " + FORAGE_GIT_COMMIT + ")";
-  if (env["user"]["operator"].is_string())
-    w.operator_name = env["user"]["operator"].get<std::string>();
-  w.environment = std::move(env);
-
-  bundle::BundleWriter writer(std::move(w));
+  BundleSetup setup(o.bundle);
+  bundle::BundleWriter writer(setup.writer_options());
   for (const auto& n : o.notes) writer.note(n);
   bundle::PathSummary total;
   for (const auto& p : o.paths) {
@@ -148,7 +82,7 @@ int run_create(const CreateOptions& o) {
       "bundle {}: {} files, {} bytes{}{}", path == "-" ? "written to stdout" : path, total.files,
       total.bytes,
       total.skipped ? ", " + std::to_string(total.skipped) + " skipped (see action log)" : "",
-      o.no_sign ? ", UNSIGNED" : "");
+      o.bundle.no_sign ? ", UNSIGNED" : "");
   if (total.problems) {
     spdlog::warn(
         "incomplete: {} file(s) vanished, changed or were unreadable while bundling "
@@ -200,16 +134,8 @@ void register_bundle(CLI::App& app, Action& action) {
   auto* create =
       bundle->add_subcommand("create", "Bundle existing files into a signed evidence bag");
   create->add_option("paths", c->paths, "Files or directories to bundle")->required();
-  create->add_option("--out", c->out, "Bundle file, or '-' for stdout")->required();
-  create->add_option("--case", c->case_id, "Case identifier (External-Identifier)");
-  create->add_option("--tlp", c->tlp, "TLP label: CLEAR, GREEN, AMBER, AMBER+STRICT, RED");
+  add_bundle_options(create, c->bundle);
   create->add_option("--note", c->notes, "Operator note for the action log (repeatable)");
-  create->add_flag("--compress", c->compress, "zstd-compress the stream");
-  create->add_option("--sign-cert", c->sign_cert, "Signer certificate (PEM)");
-  create->add_option("--sign-key", c->sign_key, "Signer key (PEM); an Ed25519 key may sign alone");
-  create->add_flag("--no-sign", c->no_sign, "Write an unsigned bundle");
-  create->add_option("--encrypt-to", c->encrypt_to,
-                     "Recipient certificate: CMS AES-256-GCM (repeatable)");
   create->callback([&action, c] { action = [c] { return run_create(*c); }; });
 
   auto v = std::make_shared<VerifyCliOptions>();
@@ -225,6 +151,20 @@ void register_bundle(CLI::App& app, Action& action) {
   extract->add_option("dir", x->dir, "Directory to extract into")->required();
   add_verify_options(extract, *x);
   extract->callback([&action, x] { action = [x] { return run_extract(*x); }; });
+
+  auto r = std::make_shared<VerifyCliOptions>();
+  auto report_format = std::make_shared<std::string>("md");
+  auto* report = bundle->add_subcommand(
+      "report", "Verify, then fill the Incident Analysis Guideline from the bundle");
+  report->add_option("bundle", r->bundle, "Bundle file")->required();
+  report->add_option("--format", *report_format, "md, json or html")->capture_default_str();
+  report->add_option("-o,--output", r->dir, "Write the report here (default: stdout)");
+  add_verify_options(report, *r);
+  report->callback([&action, r, report_format] {
+    action = [r, report_format] {
+      return run_bundle_report(r->bundle, *report_format, r->dir.empty() ? "-" : r->dir, r->v);
+    };
+  });
 }
 
 }  // namespace forage::cli

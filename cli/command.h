@@ -14,6 +14,9 @@ void register_ioc(CLI::App& app, Action& action);
 void register_version(CLI::App& app, Action& action);
 void register_scan(CLI::App& app, Action& action);
 void register_bundle(CLI::App& app, Action& action);
+void register_sweep(CLI::App& app, Action& action);
+void register_merge(CLI::App& app, Action& action);
+void register_collect(CLI::App& app, Action& action);
 
 // `forage --version` prints the same as `forage version`.
 int print_version(bool json);

@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   forage::cli::register_ioc(app, action);
   forage::cli::register_scan(app, action);
   forage::cli::register_bundle(app, action);
+  forage::cli::register_sweep(app, action);
+  forage::cli::register_merge(app, action);
+  forage::cli::register_collect(app, action);
   forage::cli::register_version(app, action);
 
   try {

@@ -14,9 +14,12 @@ Profile parse_profile(std::string_view name) {
 
 std::string_view profile_name(Profile p) {
   switch (p) {
-    case Profile::kProcess: return "process";
-    case Profile::kTriage: return "triage";
-    case Profile::kFull: return "full";
+    case Profile::kProcess:
+      return "process";
+    case Profile::kTriage:
+      return "triage";
+    case Profile::kFull:
+      return "full";
   }
   return "triage";
 }

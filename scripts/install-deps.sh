@@ -14,6 +14,9 @@ packages=(
   publicsuffix
   # real clients used as judges by the tests
   openssl yara coreutils tar jq
+  # the sweep's fleet playbook (tests/integration/test_ansible.sh) and the HTML report's
+  # browser test (tests/integration/test_report_html.sh)
+  ansible chromium
   # sample binaries for the YARA parity test (tests/integration/test_scan_parity.sh)
   clamav-testfiles
 )

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Snapshot of a live 1 GiB process: `forage collect --pid P --profile process` (freeze, volatile
+# state, ELF core hashed into a signed bundle, executable, thaw) against `gcore` (gdb) on the same
+# process, best of 3 each, side by side. Issue 6 target: forage <= 0.7x gcore's time.
+# Needs root (or ptrace rights over the victim). Both write to the same directory ($BENCH_OUT).
+. "$(dirname "$0")/lib.sh"
+
+SIZE_MB=${SIZE_MB:-1024}
+RUNS=${RUNS:-3}
+apt_need gdb time openssl gcc libc6-dev
+TIME=/usr/bin/time
+
+work="$OUT/collect-work"
+rm -rf "$work"; mkdir -p "$work"
+cat >"$work/big.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char** argv) {
+  size_t n = strtoull(argv[1], NULL, 10) << 20;
+  volatile unsigned char* p = malloc(n);  /* volatile: the stores must happen */
+  for (size_t i = 0; i < n; ++i) p[i] = (unsigned char)(i * 2654435761u >> 24);  /* not zero pages */
+  printf("ready\n");
+  fflush(stdout);
+  for (;;) pause();
+}
+C
+cc -O2 -o "$work/big" "$work/big.c"
+
+pki="$OUT/collect-pki"
+if [ ! -s "$pki/host.pem" ]; then
+  mkdir -p "$pki"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/host.key" -out "$pki/host.pem" -days 365 \
+    -subj "/DC=org/DC=bench/CN=bench.host" >/dev/null 2>&1
+fi
+
+"$work/big" "$SIZE_MB" >"$work/big.out" &
+V=$!
+trap 'kill -9 $V 2>/dev/null; wait $V 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 600); do [ -s "$work/big.out" ] && break; sleep 0.1; done
+[ -s "$work/big.out" ] || { echo "bench: victim did not start" >&2; exit 1; }
+
+run_forage() {
+  rm -f "$work/c.tar"
+  "$FORAGE" --log-level warn collect --pid "$V" --profile process --out "$work/c.tar" \
+    --sign-cert "$pki/host.pem" --sign-key "$pki/host.key"
+}
+run_gcore() {
+  rm -f "$work/g.$V"
+  gcore -o "$work/g" "$V" >/dev/null 2>&1
+}
+# forage fsyncs its bundle before renaming it (evidence that survives a crash); the same
+# durability for gcore's output, for a like-for-like row.
+run_gcore_sync() {
+  run_gcore && sync "$work/g.$V"
+}
+
+t_forage=$(best_of "$RUNS" run_forage)
+t_gcore=$(best_of "$RUNS" run_gcore)
+t_gcore_sync=$(best_of "$RUNS" run_gcore_sync)
+core_bytes=$(stat -c %s "$work/g.$V")
+bundle_bytes=$(stat -c %s "$work/c.tar")
+"$FORAGE" --log-level warn bundle verify "$work/c.tar" --ca-file "$pki/host.pem" >/dev/null \
+  || { echo "bench: the benchmark bundle does not verify" >&2; exit 1; }
+rm -f "$work/c.tar"
+$TIME -v "$FORAGE" --log-level warn collect --pid "$V" --profile process --out "$work/c.tar" \
+  --sign-cert "$pki/host.pem" --sign-key "$pki/host.key" 2>"$work/time.txt"
+rss_kib=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$work/time.txt")
+
+printf '%-52s %9s %9s %12s\n' "snapshot of a ${SIZE_MB} MiB process" "seconds" "MiB/s" "bytes"
+printf '%-52s %9s %9s %12s\n' "forage collect --profile process (signed bundle)" "$t_forage" \
+  "$(mbps "$bundle_bytes" "$t_forage")" "$bundle_bytes"
+printf '%-52s %9s %9s %12s\n' "gcore (gdb)" "$t_gcore" "$(mbps "$core_bytes" "$t_gcore")" "$core_bytes"
+printf '%-52s %9s %9s %12s\n' "gcore + sync of its core file" "$t_gcore_sync" \
+  "$(mbps "$core_bytes" "$t_gcore_sync")" "$core_bytes"
+echo "ratio forage / gcore: $(ratio "$t_forage" "$t_gcore"); forage / (gcore + sync):" \
+  "$(ratio "$t_forage" "$t_gcore_sync") (target <= 0.7)"
+sha_kbs=$(openssl speed -evp sha256 -bytes 1048576 -seconds 2 2>/dev/null | awk '/^sha256/ {print $2}' | tr -d k)
+echo "for scale: SHA-256 alone of ${SIZE_MB} MiB takes" \
+  "$(awk -v k="$sha_kbs" -v m="$SIZE_MB" 'BEGIN{printf "%.2f", m*1048.576/k}') s on one core here"
+echo "forage peak RSS: $((rss_kib / 1024)) MiB"

@@ -1,0 +1,155 @@
+// forage collect: freeze, snapshot and (with --kill) kill target processes, then take the host
+// artefacts, into one signed evidence bundle (collector/collect.h, docs/runbook-admin.md).
+#include <sys/stat.h>
+
+#include <cctype>
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/bundle_options.h"
+#include "cli/command.h"
+#include "collector/artifacts.h"
+#include "collector/collect.h"
+#include "common/error.h"
+#include "ioc/reader.h"
+#include "scanners/ioc_match.h"
+
+namespace forage::cli {
+namespace {
+
+struct CollectCliOptions {
+  std::vector<int> pids;
+  std::string user;
+  std::vector<std::string> iocs;
+  std::string batch_job;
+  std::string profile = "triage";
+  bool kill = false;
+  bool keep_frozen = false;
+  std::string detected_by;
+  bool list_artifacts = false;
+  std::string max_core_size = "0";
+  std::string max_file_size = "256M";
+  BundleCliOptions bundle;
+};
+
+// "512M", "2G", "4096", "0": bytes. K/M/G/T are powers of 1024.
+uint64_t size_arg(const std::string& text, const char* option) {
+  size_t i = 0;
+  uint64_t v = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    if (v > (UINT64_MAX - 9) / 10) throw Error(std::string(option) + " " + text + ": too large");
+    v = v * 10 + static_cast<uint64_t>(text[i++] - '0');
+  }
+  if (i == 0) throw Error(std::string(option) + " " + text + ": expected a size like 512M");
+  int shift = 0;
+  if (i < text.size()) {
+    switch (std::toupper(static_cast<unsigned char>(text[i]))) {
+      case 'K':
+        shift = 10;
+        break;
+      case 'M':
+        shift = 20;
+        break;
+      case 'G':
+        shift = 30;
+        break;
+      case 'T':
+        shift = 40;
+        break;
+      default:
+        throw Error(std::string(option) + " " + text + ": unknown unit (K, M, G, T)");
+    }
+    ++i;
+    if (i < text.size() && (text[i] == 'i' || text[i] == 'I')) ++i;
+    if (i < text.size() && (text[i] == 'b' || text[i] == 'B')) ++i;
+  }
+  if (i != text.size())
+    throw Error(std::string(option) + " " + text + ": expected a size like 512M");
+  if (shift && v > (UINT64_MAX >> shift))
+    throw Error(std::string(option) + " " + text + ": too large");
+  return v << shift;
+}
+
+int run_collect(const CollectCliOptions& o) {
+  if (o.list_artifacts) {
+    std::fputs(collector::artifact_table_text().c_str(), stdout);
+    return static_cast<int>(Exit::kOk);
+  }
+  if (o.bundle.out.empty()) throw Error("collect: --out PATH|- is required");
+  if (o.kill && o.keep_frozen) throw Error("--kill contradicts --keep-frozen");
+  collector::CollectOptions c;
+  c.pids = o.pids;
+  c.user = o.user;
+  c.batch_job = o.batch_job;
+  c.profile = collector::parse_profile(o.profile);
+  c.kill = o.kill;
+  c.keep_frozen = o.keep_frozen;
+  c.detected_by = o.detected_by;
+  c.max_core_size = size_arg(o.max_core_size, "--max-core-size");
+  c.max_file_size = size_arg(o.max_file_size, "--max-file-size");
+  ioc::IocSet set;
+  scanners::IocIndex index;
+  if (!o.iocs.empty()) {
+    set = ioc::read_files(o.iocs, {});
+    index = scanners::IocIndex(set);
+    c.iocs = &index;
+  }
+  if (o.kill && o.pids.empty() && o.user.empty() && o.iocs.empty() && o.batch_job.empty())
+    throw Error("--kill needs targets (--pid, --user, --iocs or --batch-job)");
+  // An output directory: the bundle gets its own name inside it.
+  BundleCliOptions b = o.bundle;
+  struct stat st {};
+  if (b.out != "-" && ::stat(b.out.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::string name = (b.case_id.empty() ? std::string("forage") : b.case_id) + "-collect-" +
+                       std::to_string(::time(nullptr)) + ".tar";
+    b.out += (b.out.back() == '/' ? "" : "/") + name;
+  }
+  BundleSetup setup(b);
+  auto r = collector::collect(c, setup.writer_options());
+  auto list = [](const std::vector<int>& v) {
+    std::string s;
+    for (int p : v) s += (s.empty() ? "" : " ") + std::to_string(p);
+    return s.empty() ? std::string("none") : s;
+  };
+  spdlog::info("bundle {}: targets {}, frozen {}, killed {}{}",
+               r.bundle == "-" ? "written to stdout" : r.bundle, list(r.targets), list(r.frozen),
+               o.kill ? list(r.killed) : std::string("none (no --kill)"),
+               b.no_sign ? ", UNSIGNED" : "");
+  if (r.incomplete()) {
+    for (const auto& p : r.problems) spdlog::warn("not collected: {}", p);
+    return static_cast<int>(Exit::kIncomplete);
+  }
+  return static_cast<int>(Exit::kOk);
+}
+
+}  // namespace
+
+void register_collect(CLI::App& app, Action& action) {
+  auto o = std::make_shared<CollectCliOptions>();
+  auto* cmd = app.add_subcommand(
+      "collect",
+      "Freeze, snapshot and optionally kill processes; take host evidence into a bundle");
+  cmd->add_option("--pid", o->pids, "Target process (repeatable); its process tree comes along");
+  cmd->add_option("--user", o->user, "Every process of this user (name or uid)");
+  cmd->add_option("--iocs", o->iocs,
+                  "Processes whose exe, command line, environment or sockets hit these indicators");
+  cmd->add_option("--batch-job", o->batch_job,
+                  "Every process of this batch job (Slurm, HTCondor, PBS...)");
+  cmd->add_option("--profile", o->profile, "process | triage (default) | full")
+      ->capture_default_str();
+  cmd->add_flag("--kill", o->kill, "SIGKILL the frozen targets after they are dumped");
+  cmd->add_flag("--keep-frozen", o->keep_frozen, "Leave the targets frozen at the end");
+  cmd->add_option("--detected-by", o->detected_by, "How the incident was detected (incident.json)");
+  cmd->add_flag("--list-artifacts", o->list_artifacts,
+                "Print the table of host artefacts and exit");
+  cmd->add_option("--max-core-size", o->max_core_size, "Cap per ELF core (K, M, G; 0: none)")
+      ->capture_default_str();
+  cmd->add_option("--max-file-size", o->max_file_size,
+                  "Cap per recovered executable or deleted file (K, M, G; 0: none)")
+      ->capture_default_str();
+  add_bundle_options(cmd, o->bundle, false);
+  cmd->callback([&action, o] { action = [o] { return run_collect(*o); }; });
+}
+
+}  // namespace forage::cli

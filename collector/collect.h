@@ -1,0 +1,57 @@
+// `forage collect` as a library call: the RFC 3227 order of issue 6, one action-log entry per
+// step, written into one evidence bundle. `forage sweep --collect-on-hit` calls it too, with the
+// pids it found.
+//
+//   1 freeze  2 volatile state  3 memory (ELF cores)  4 executables  5 grid context
+//   6 kill (--kill)  7 disk artefacts (profile triage/full)  8 incident.json, sign, finish
+//
+// A failure of the output (disk full, closed pipe) stops the collection: the .partial bundle keeps
+// every member completed before it, the processes stay frozen (not killed, not thawed) so the
+// admin can retry elsewhere, and the error says so.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bundle/writer.h"
+#include "collector/process.h"
+#include "collector/profile.h"
+
+namespace forage::collector {
+
+struct CollectOptions {
+  std::vector<int> pids;
+  std::string user;
+  const scanners::IocIndex* iocs = nullptr;
+  std::string batch_job;
+  // false (sweep): a named pid that has gone or is protected is recorded and left out
+  // instead of being an error.
+  bool strict_pids = true;
+  Profile profile = Profile::kTriage;
+  bool kill = false;
+  bool keep_frozen = false;               // leave the targets frozen at the end (without --kill)
+  uint64_t max_core_size = 0;             // per core; 0: no cap
+  uint64_t max_file_size = 256ull << 20;  // recovered executables and deleted files
+  std::string detected_by;
+  std::string proc_root = "/proc";
+  std::string cgroup_root = "/sys/fs/cgroup";
+  std::string host_root = "/";  // disk artefacts below this root
+};
+
+struct CollectResult {
+  std::string bundle;  // final path ("-" for stdout)
+  std::vector<int> targets;
+  std::vector<int> frozen;
+  std::vector<int> killed;
+  std::vector<std::string> problems;  // what could not be collected, one line each
+  bool incomplete() const { return !problems.empty(); }
+};
+
+// Throws forage::Error (exit 2) for a bad target specification before anything is written, and
+// forage::Error for an output failure (the processes then stay frozen; see above).
+CollectResult collect(const CollectOptions& options, bundle::WriterOptions writer_options);
+
+}  // namespace forage::collector

@@ -1,0 +1,580 @@
+#include "collector/core.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/procfs.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "collector/procfs.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/strings.h"
+
+namespace forage::collector {
+namespace {
+
+#if defined(__x86_64__)
+constexpr uint16_t kMachine = EM_X86_64;
+#elif defined(__aarch64__)
+constexpr uint16_t kMachine = EM_AARCH64;
+#else
+#error "ELF cores are written for x86_64 and aarch64 only"
+#endif
+
+constexpr uint64_t kChunk = 8u << 20;  // one read from the process
+constexpr size_t kSlice = 256u << 10;  // one hand-over to the bundle writer
+
+uint64_t align_up(uint64_t v, uint64_t a) {
+  return (v + a - 1) / a * a;
+}
+
+void put_note(std::string& out, uint32_t type, std::string_view name, const void* desc,
+              size_t size) {
+  Elf64_Nhdr h{};
+  h.n_namesz = static_cast<Elf64_Word>(name.size() + 1);
+  h.n_descsz = static_cast<Elf64_Word>(size);
+  h.n_type = type;
+  out.append(reinterpret_cast<const char*>(&h), sizeof h);
+  out.append(name);
+  out.push_back('\0');
+  out.resize(align_up(out.size(), 4), '\0');
+  out.append(static_cast<const char*>(desc), size);
+  out.resize(align_up(out.size(), 4), '\0');
+}
+
+struct Regs {
+  elf_gregset_t gregs{};
+  elf_fpregset_t fpregs{};
+  bool have = false, have_fp = false;
+  std::string problem;
+};
+
+// Waits (bounded) for a seized thread to report its ptrace-stop. A thread stuck in an
+// uninterruptible sleep never does; it then keeps zero registers rather than hang the dump.
+bool wait_stopped(int tid) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    pid_t r = ::waitpid(tid, &status, __WALL | WNOHANG);
+    if (r == tid) return WIFSTOPPED(status);
+    if (r < 0 && errno != EINTR) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
+}
+
+char task_state(int pid, int tid) {
+  auto s = read_task_stat("/proc", pid, tid);
+  return s ? s->state : 'X';
+}
+
+Regs thread_registers(int pid, int tid) {
+  Regs r;
+  const bool was_stopped = task_state(pid, tid) == 'T';
+  if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
+    r.problem = std::string("ptrace seize refused: ") + std::strerror(errno);
+    return r;
+  }
+  if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
+    r.problem = std::string("ptrace interrupt failed: ") + std::strerror(errno);
+  } else if (!wait_stopped(tid)) {
+    r.problem = "thread did not stop for ptrace within 2 s";
+  } else {
+    iovec iov{&r.gregs, sizeof r.gregs};
+    if (::ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(NT_PRSTATUS), &iov) == 0)
+      r.have = true;
+    else
+      r.problem = std::string("PTRACE_GETREGSET failed: ") + std::strerror(errno);
+    iovec fiov{&r.fpregs, sizeof r.fpregs};
+    if (::ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(NT_PRFPREG), &fiov) == 0)
+      r.have_fp = true;
+  }
+  // Detaching a thread of a group-stopped process puts it back into the group stop; it runs
+  // (in the kernel) for a moment to get there. Wait for that, so the freeze stays verifiable.
+  ::ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+  for (int i = 0; was_stopped && i < 200 && task_state(pid, tid) != 'T'; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return r;
+}
+
+uint32_t phdr_flags(const std::string& perms) {
+  uint32_t f = 0;
+  if (perms.size() >= 3) {
+    if (perms[0] == 'r') f |= PF_R;
+    if (perms[1] == 'w') f |= PF_W;
+    if (perms[2] == 'x') f |= PF_X;
+  }
+  return f;
+}
+
+bool anonymous(const scanners::MapRegion& r) {
+  return r.path.empty();
+}
+
+// Dump priority under a size cap: what only the process holds first (anonymous memory, heap,
+// stacks), then written file mappings, last read-only file mappings (the files hold those).
+int priority(const scanners::MapRegion& r) {
+  if (r.path.empty() || r.path[0] == '[') return 0;
+  if (r.perms.size() > 1 && r.perms[1] == 'w') return 1;
+  return 2;
+}
+
+class MemReader {
+ public:
+  MemReader(int pid, Fd mem) : pid_(pid), mem_(std::move(mem)) {}
+
+  // Reads [addr, addr+len) into buf; unreadable pages become zeros. Returns false when the
+  // process is gone (nothing more can be read).
+  bool read(uint64_t addr, char* buf, size_t len, CoreWriteStats& stats,
+            const std::string& proc_root) {
+    size_t done = 0;
+    while (done < len) {
+      iovec local{buf + done, len - done};
+      iovec remote{reinterpret_cast<void*>(addr + done), len - done};
+      ssize_t n = ::process_vm_readv(pid_, &local, 1, &remote, 1, 0);
+      if (n > 0) {
+        done += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == ESRCH) return false;
+      // process_vm_readv stops at the first fault; /proc/PID/mem reads the same page through
+      // the kernel's access path (and works where process_vm_readv is not permitted).
+      size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+      size_t want = std::min(len - done, page - ((addr + done) % page));
+      ssize_t m =
+          mem_ ? ::pread(mem_.get(), buf + done, want, static_cast<off_t>(addr + done)) : -1;
+      if (m > 0) {
+        done += static_cast<size_t>(m);
+        continue;
+      }
+      if (process_gone(proc_root, pid_)) return false;
+      std::memset(buf + done, 0, want);
+      stats.unreadable_bytes += want;
+      if (!in_bad_range_) ++stats.unreadable_ranges;
+      in_bad_range_ = true;
+      done += want;
+      continue;
+    }
+    in_bad_range_ = false;
+    return true;
+  }
+
+  // Whether the first byte of a region can be read at all.
+  bool probe(uint64_t addr) {
+    char c;
+    iovec local{&c, 1};
+    iovec remote{reinterpret_cast<void*>(addr), 1};
+    if (::process_vm_readv(pid_, &local, 1, &remote, 1, 0) == 1) return true;
+    return mem_ && ::pread(mem_.get(), &c, 1, static_cast<off_t>(addr)) == 1;
+  }
+
+ private:
+  int pid_;
+  Fd mem_;
+  bool in_bad_range_ = false;
+};
+
+Fd open_mem(const std::string& proc_root, int pid) {
+  return Fd(::open((proc_root + "/" + std::to_string(pid) + "/mem").c_str(),
+                   O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+}
+
+}  // namespace
+
+std::vector<SmapsUsage> parse_smaps(std::string_view text) {
+  std::vector<SmapsUsage> out;
+  for (std::string_view line : split_lines(text)) {
+    if (line.empty()) continue;
+    size_t colon = line.find(':');
+    size_t dash = line.find('-');
+    if (dash != std::string_view::npos && (colon == std::string_view::npos || dash < colon)) {
+      // A region header: "start-end perms ...".
+      uint64_t start = 0;
+      auto [p, ec] = std::from_chars(line.data(), line.data() + dash, start, 16);
+      if (ec == std::errc() && p == line.data() + dash) out.push_back({start, 0, 0});
+      continue;
+    }
+    if (out.empty() || colon == std::string_view::npos) continue;
+    std::string_view key = line.substr(0, colon);
+    if (key != "Rss" && key != "Swap") continue;
+    std::string_view v = trim(line.substr(colon + 1));
+    v = v.substr(0, v.find(' '));
+    uint64_t kb = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), kb);
+    if (ec != std::errc()) continue;
+    (key == "Rss" ? out.back().rss_kb : out.back().swap_kb) = kb;
+  }
+  return out;
+}
+
+std::string nt_file_desc(const std::vector<scanners::MapRegion>& regions, uint64_t page_size) {
+  std::vector<const scanners::MapRegion*> files;
+  for (const auto& r : regions)
+    if (!r.path.empty() && r.path[0] == '/') files.push_back(&r);
+  std::string d;
+  auto put = [&d](uint64_t v) { d.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  put(files.size());
+  put(page_size);
+  for (const auto* r : files) {
+    put(r->start);
+    put(r->end);
+    put(r->offset / page_size);
+  }
+  for (const auto* r : files) {
+    d += r->path;
+    d.push_back('\0');
+  }
+  return d;
+}
+
+uint64_t CorePlan::dumped_bytes() const {
+  uint64_t n = 0;
+  for (const auto& s : segments) n += s.file_size;
+  return n;
+}
+
+nlohmann::ordered_json CorePlan::to_json() const {
+  nlohmann::ordered_json j;
+  j["pid"] = pid;
+  j["size"] = size;
+  j["segments"] = segments.size();
+  j["dumped_bytes"] = dumped_bytes();
+  j["registers"] = registers_source;
+  auto& th = j["threads"] = nlohmann::ordered_json::array();
+  for (const auto& t : threads) {
+    nlohmann::ordered_json o{{"tid", t.tid}, {"registers", t.registers}};
+    if (!t.problem.empty()) o["problem"] = t.problem;
+    th.push_back(std::move(o));
+  }
+  auto& sk = j["not_dumped"] = nlohmann::ordered_json::array();
+  for (const auto& s : segments) {
+    if (s.file_size) continue;
+    char range[64];
+    std::snprintf(range, sizeof range, "%llx-%llx", static_cast<unsigned long long>(s.region.start),
+                  static_cast<unsigned long long>(s.region.end));
+    sk.push_back({{"range", range},
+                  {"perms", s.region.perms},
+                  {"path", s.region.path},
+                  {"bytes", s.region.end - s.region.start},
+                  {"reason", s.reason}});
+  }
+  return j;
+}
+
+CorePlan plan_core(int pid, const CoreOptions& opt) {
+  const std::string dir = opt.proc_root + "/" + std::to_string(pid);
+  auto stat = read_stat(opt.proc_root, pid);
+  if (!stat) throw Error(dir + ": no such process");
+  if (stat->state == 'Z' || stat->state == 'X')
+    throw Error(dir + ": zombie, no memory left to dump");
+  auto maps_text = read_proc_file(dir + "/maps", 256u << 20);
+  if (!maps_text) throw system_error(dir + "/maps", errno);
+  auto regions = scanners::parse_maps(*maps_text);
+  std::vector<SmapsUsage> usage;
+  if (auto sm = read_proc_file(dir + "/smaps", 512u << 20)) usage = parse_smaps(*sm);
+  auto usage_of = [&usage](uint64_t start) -> const SmapsUsage* {
+    auto it = std::lower_bound(usage.begin(), usage.end(), start,
+                               [](const SmapsUsage& u, uint64_t s) { return u.start < s; });
+    return it != usage.end() && it->start == start ? &*it : nullptr;
+  };
+  MemReader probe(pid, open_mem(opt.proc_root, pid));
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+
+  CorePlan plan;
+  plan.pid = pid;
+  for (auto& r : regions) {
+    CoreSegment s;
+    s.region = r;
+    s.reason = scanners::region_skip_reason(r);
+    if (s.reason.empty() && anonymous(r)) {
+      const SmapsUsage* u = usage_of(r.start);
+      if (u && u->rss_kb == 0 && u->swap_kb == 0)
+        s.reason = "untouched anonymous memory (no resident or swapped page: zeros)";
+    }
+    if (s.reason.empty() && r.end > r.start && !probe.probe(r.start))
+      s.reason = "unreadable (first page cannot be read)";
+    if (s.reason.empty()) s.file_size = r.end - r.start;
+    plan.segments.push_back(std::move(s));
+  }
+
+  // Threads and registers, while the process is frozen.
+  const auto tids = thread_ids(opt.proc_root, pid);
+  std::vector<Regs> regs;
+  std::string first_problem;
+  for (int tid : tids) {
+    Regs r;
+    if (opt.registers)
+      r = thread_registers(pid, tid);
+    else
+      r.problem = "registers not requested";
+    if (!r.have && first_problem.empty()) first_problem = r.problem;
+    plan.threads.push_back({tid, r.have, r.problem});
+    regs.push_back(r);
+  }
+  size_t with_regs = 0;
+  for (const auto& t : plan.threads) with_regs += t.registers;
+  if (with_regs == tids.size() && !tids.empty())
+    plan.registers_source = "ptrace";
+  else if (with_regs > 0)
+    plan.registers_source = "ptrace for " + std::to_string(with_regs) + " of " +
+                            std::to_string(tids.size()) + " threads (" + first_problem + ")";
+  else
+    plan.registers_source = "none: zero registers (" +
+                            (tids.empty() ? std::string("no threads listed") : first_problem) + ")";
+
+  // Notes: the kernel's order, which gdb expects (each NT_PRFPREG follows its NT_PRSTATUS).
+  auto ids = read_ids(opt.proc_root, pid).value_or(ProcIds{});
+  std::string notes;
+  auto prstatus = [&](size_t i) {
+    elf_prstatus st{};
+    auto ts = read_task_stat(opt.proc_root, pid, tids[i]);
+    st.pr_pid = tids[i];
+    st.pr_ppid = stat->ppid;
+    st.pr_pgrp = stat->pgrp;
+    st.pr_sid = stat->session;
+    if (ts) {
+      long hz = ::sysconf(_SC_CLK_TCK);
+      st.pr_utime.tv_sec = static_cast<time_t>(ts->utime / hz);
+      st.pr_stime.tv_sec = static_cast<time_t>(ts->stime / hz);
+    }
+    std::memcpy(&st.pr_reg, &regs[i].gregs, sizeof st.pr_reg);
+    st.pr_fpvalid = regs[i].have_fp ? 1 : 0;
+    put_note(notes, NT_PRSTATUS, "CORE", &st, sizeof st);
+  };
+  auto fpregs = [&](size_t i) {
+    if (regs[i].have_fp)
+      put_note(notes, NT_PRFPREG, "CORE", &regs[i].fpregs, sizeof(elf_fpregset_t));
+  };
+  if (!tids.empty()) prstatus(0);
+  {
+    elf_prpsinfo ps{};
+    ps.pr_state = 0;
+    ps.pr_sname = stat->state;
+    ps.pr_zomb = stat->state == 'Z';
+    ps.pr_nice = static_cast<char>(stat->nice);
+    ps.pr_uid = ids.uid;
+    ps.pr_gid = ids.gid;
+    ps.pr_pid = pid;
+    ps.pr_ppid = stat->ppid;
+    ps.pr_pgrp = stat->pgrp;
+    ps.pr_sid = stat->session;
+    std::strncpy(ps.pr_fname, stat->comm.c_str(), sizeof ps.pr_fname - 1);
+    std::string args;
+    if (auto c = read_proc_file(dir + "/cmdline", 4096)) {
+      args = *c;
+      while (!args.empty() && args.back() == '\0') args.pop_back();
+      std::replace(args.begin(), args.end(), '\0', ' ');
+    }
+    std::strncpy(ps.pr_psargs, args.c_str(), sizeof ps.pr_psargs - 1);
+    put_note(notes, NT_PRPSINFO, "CORE", &ps, sizeof ps);
+  }
+  if (auto auxv = read_proc_file(dir + "/auxv", 1 << 16); auxv && !auxv->empty())
+    put_note(notes, NT_AUXV, "CORE", auxv->data(), auxv->size());
+  {
+    std::string f = nt_file_desc(regions, page);
+    put_note(notes, NT_FILE, "CORE", f.data(), f.size());
+  }
+  if (!tids.empty()) fpregs(0);
+  for (size_t i = 1; i < tids.size(); ++i) {
+    prstatus(i);
+    fpregs(i);
+  }
+  plan.notes = std::move(notes);
+
+  // Layout. More than 65534 program headers need the PN_XNUM escape (count in section 0).
+  const uint64_t phnum = 1 + plan.segments.size();
+  const bool xnum = phnum >= PN_XNUM;
+  plan.headers_size =
+      sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr) + (xnum ? sizeof(Elf64_Shdr) : 0);
+  const uint64_t data_start = align_up(plan.headers_size + plan.notes.size(), page);
+
+  if (opt.max_size) {
+    uint64_t budget = opt.max_size > data_start ? opt.max_size - data_start : 0;
+    for (int prio = 0; prio <= 2; ++prio) {
+      for (auto& s : plan.segments) {
+        if (!s.file_size || priority(s.region) != prio) continue;
+        if (s.file_size <= budget) {
+          budget -= s.file_size;
+        } else {
+          s.file_size = 0;
+          s.reason = "over the core size cap (--max-core-size)";
+        }
+      }
+    }
+  }
+  uint64_t off = data_start;
+  for (auto& s : plan.segments) {
+    s.file_offset = off;
+    off += s.file_size;
+  }
+  plan.size = off;
+  return plan;
+}
+
+void write_core(const CorePlan& plan, const CoreOptions& opt, bundle::StreamOut& out,
+                CoreWriteStats& stats) {
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t phnum = 1 + plan.segments.size();
+  const bool xnum = phnum >= PN_XNUM;
+  std::string head;
+  head.reserve(plan.headers_size + plan.notes.size());
+
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
+  eh.e_type = ET_CORE;
+  eh.e_machine = kMachine;
+  eh.e_version = EV_CURRENT;
+  eh.e_phoff = sizeof(Elf64_Ehdr);
+  eh.e_ehsize = sizeof(Elf64_Ehdr);
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phnum = xnum ? PN_XNUM : static_cast<Elf64_Half>(phnum);
+  if (xnum) {
+    eh.e_shoff = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr);
+    eh.e_shentsize = sizeof(Elf64_Shdr);
+    eh.e_shnum = 1;
+  }
+  head.append(reinterpret_cast<const char*>(&eh), sizeof eh);
+
+  Elf64_Phdr note{};
+  note.p_type = PT_NOTE;
+  note.p_offset = plan.headers_size;
+  note.p_filesz = plan.notes.size();
+  head.append(reinterpret_cast<const char*>(&note), sizeof note);
+  for (const auto& s : plan.segments) {
+    Elf64_Phdr ph{};
+    ph.p_type = PT_LOAD;
+    ph.p_flags = phdr_flags(s.region.perms);
+    ph.p_offset = s.file_offset;
+    ph.p_vaddr = s.region.start;
+    ph.p_filesz = s.file_size;
+    ph.p_memsz = s.region.end - s.region.start;
+    ph.p_align = page;
+    head.append(reinterpret_cast<const char*>(&ph), sizeof ph);
+  }
+  if (xnum) {
+    Elf64_Shdr sh{};
+    sh.sh_info = static_cast<Elf64_Word>(phnum);
+    head.append(reinterpret_cast<const char*>(&sh), sizeof sh);
+  }
+  head += plan.notes;
+  uint64_t data_start =
+      plan.segments.empty() ? align_up(head.size(), page) : plan.segments.front().file_offset;
+  head.resize(data_start, '\0');
+  if (out.write(head.data(), head.size()) < head.size()) return;
+
+  // A reader thread fills buffers from the process while this thread hashes and writes the
+  // previous one: reading and SHA-256 overlap instead of taking turns.
+  struct Buffer {
+    std::vector<char> data = std::vector<char>(kChunk);
+    size_t len = 0;
+  };
+  constexpr size_t kBuffers = 3;
+  std::vector<Buffer> bufs(kBuffers);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<size_t> free_q = {0, 1, 2}, full_q;
+  bool reader_done = false, stop = false;
+  CoreWriteStats rstats;
+
+  std::thread reader([&] {
+    MemReader mem(plan.pid, open_mem(opt.proc_root, plan.pid));
+    for (const auto& s : plan.segments) {
+      for (uint64_t pos = 0; pos < s.file_size;) {
+        size_t idx;
+        {
+          std::unique_lock lk(mu);
+          cv.wait(lk, [&] { return stop || !free_q.empty(); });
+          if (stop) goto done;
+          idx = free_q.front();
+          free_q.pop_front();
+        }
+        size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, s.file_size - pos));
+        if (!mem.read(s.region.start + pos, bufs[idx].data.data(), n, rstats, opt.proc_root)) {
+          rstats.process_gone = true;
+          char where[96];
+          std::snprintf(where, sizeof where,
+                        "process exited while reading %llx (segment %llx-%llx)",
+                        static_cast<unsigned long long>(s.region.start + pos),
+                        static_cast<unsigned long long>(s.region.start),
+                        static_cast<unsigned long long>(s.region.end));
+          rstats.stopped_at = where;
+          goto done;
+        }
+        rstats.bytes_read += n;
+        bufs[idx].len = n;
+        {
+          std::lock_guard lk(mu);
+          full_q.push_back(idx);
+        }
+        cv.notify_all();
+        pos += n;
+      }
+    }
+  done : {
+    std::lock_guard lk(mu);
+    reader_done = true;
+  }
+    cv.notify_all();
+  });
+  auto finish_reader = [&] {
+    {
+      std::lock_guard lk(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    reader.join();
+    stats.bytes_read += rstats.bytes_read;
+    stats.unreadable_bytes += rstats.unreadable_bytes;
+    stats.unreadable_ranges += rstats.unreadable_ranges;
+    stats.process_gone = rstats.process_gone;
+    stats.stopped_at = rstats.stopped_at;
+  };
+  try {
+    for (;;) {
+      size_t idx;
+      {
+        std::unique_lock lk(mu);
+        cv.wait(lk, [&] { return !full_q.empty() || reader_done; });
+        if (full_q.empty()) break;
+        idx = full_q.front();
+        full_q.pop_front();
+      }
+      size_t n = bufs[idx].len;
+      // Handed on in slices that stay in the CPU cache between hashing and copying out.
+      bool short_write = false;
+      for (size_t off = 0; off < n && !short_write; off += kSlice) {
+        size_t len = std::min(kSlice, n - off);
+        short_write = out.write(bufs[idx].data.data() + off, len) < len;
+      }
+      if (short_write) break;
+      {
+        std::lock_guard lk(mu);
+        free_q.push_back(idx);
+      }
+      cv.notify_all();
+    }
+  } catch (...) {
+    finish_reader();
+    throw;
+  }
+  finish_reader();
+}
+
+}  // namespace forage::collector

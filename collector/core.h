@@ -1,0 +1,91 @@
+// A live process's memory as an ELF core file that gdb opens, streamed (bundle::StreamOut) with
+// its size known before the first byte: the plan is made from /proc/PID/maps (and smaps) while the
+// process is frozen, then headers, notes and segments are written in one pass.
+//
+// Layout: ELF header, program headers (PT_NOTE, then one PT_LOAD per mapping at its virtual
+// address), the notes (per thread NT_PRSTATUS + NT_PRFPREG, NT_PRPSINFO, NT_AUXV, NT_FILE), then
+// the segment bytes. A region that cannot or should not be read (vvar, vsyscall, a device, no read
+// permission, an untouched anonymous mapping, over the size cap, EIO on its first page) is still a
+// PT_LOAD, with p_filesz 0, and is listed in the plan with the reason.
+//
+// Registers come from ptrace (PTRACE_SEIZE + PTRACE_INTERRUPT + PTRACE_GETREGSET, then detach:
+// a SIGSTOPped process stays stopped). If ptrace is refused the notes carry zero registers and
+// the plan says why.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bundle/writer.h"
+#include "scanners/proc_info.h"
+
+namespace forage::collector {
+
+struct CoreOptions {
+  std::string proc_root = "/proc";
+  uint64_t max_size = 0;  // cap on the core's size in bytes; 0: none
+  bool registers = true;  // read registers with ptrace
+};
+
+struct CoreSegment {
+  scanners::MapRegion region;
+  uint64_t file_offset = 0;  // in the core
+  uint64_t file_size = 0;    // 0: not dumped (reason says why)
+  std::string reason;
+};
+
+struct CoreThread {
+  int tid = 0;
+  bool registers = false;  // false: zero registers in the note
+  std::string problem;     // why there are no registers
+};
+
+struct CorePlan {
+  int pid = 0;
+  std::vector<CoreSegment> segments;
+  std::vector<CoreThread> threads;
+  std::string notes;  // the PT_NOTE bytes, complete
+  uint64_t headers_size = 0;
+  uint64_t size = 0;             // the whole core file
+  std::string registers_source;  // "ptrace" or "none: <reason>"
+
+  uint64_t dumped_bytes() const;
+  nlohmann::ordered_json to_json() const;  // segments skipped, threads, sizes
+};
+
+// What happened while the memory was read.
+struct CoreWriteStats {
+  uint64_t bytes_read = 0;        // memory bytes read from the process
+  uint64_t unreadable_bytes = 0;  // zero-filled after a read error inside a dumped segment
+  uint64_t unreadable_ranges = 0;
+  bool process_gone = false;  // the process exited mid-dump: the rest is padding
+  std::string stopped_at;     // where the dump stopped early, "" when it went to the end
+};
+
+// Plans the core of `pid` (frozen for a consistent picture). Throws forage::Error when the process
+// does not exist or its maps cannot be read.
+CorePlan plan_core(int pid, const CoreOptions& options);
+
+// Writes plan.size bytes (or stops early when the process goes away: the caller's member is then
+// zero-padded). Output errors propagate.
+void write_core(const CorePlan& plan, const CoreOptions& options, bundle::StreamOut& out,
+                CoreWriteStats& stats);
+
+// The NT_FILE note descriptor for these regions (file-backed ones only); exposed for tests.
+std::string nt_file_desc(const std::vector<scanners::MapRegion>& regions, uint64_t page_size);
+
+// Smaps "Rss:" and "Swap:" of each region, in kB, keyed by start address. Parsed from text so
+// tests can feed saved samples; bad lines are skipped.
+struct SmapsUsage {
+  uint64_t start = 0;
+  uint64_t rss_kb = 0, swap_kb = 0;
+};
+std::vector<SmapsUsage> parse_smaps(std::string_view text);
+
+}  // namespace forage::collector

@@ -1,0 +1,619 @@
+#include "collector/grid.h"
+
+#include <dirent.h>
+#include <openssl/asn1.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <memory>
+
+#include "bundle/action_log.h"
+#include "bundle/ossl.h"
+#include "bundle/writer.h"
+#include "collector/artifacts.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/strings.h"
+
+namespace forage::collector {
+
+namespace {
+
+using bundle::BioPtr;
+using bundle::utf8_or_escaped;
+using bundle::X509Ptr;
+
+constexpr uint64_t kMaxProxyBytes = 1 << 20;
+constexpr uint64_t kMaxJobAdBytes = 4 << 20;
+constexpr const char* kVomsAcOid = "1.3.6.1.4.1.8005.100.100.5";
+constexpr const char* kVomsAttrOid = "1.3.6.1.4.1.8005.100.100.4";
+
+using Asn1ObjPtr = std::unique_ptr<ASN1_OBJECT, bundle::OsslDeleter<ASN1_OBJECT_free>>;
+using BnPtr = std::unique_ptr<BIGNUM, bundle::OsslDeleter<BN_free>>;
+
+struct OsslStringFree {
+  void operator()(char* p) const { OPENSSL_free(p); }
+};
+
+std::string asn1_time_iso(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return "";
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string name_slash(const X509_NAME* n) {
+  char buf[4096];
+  if (!X509_NAME_oneline(n, buf, sizeof buf)) return "";
+  return buf;
+}
+
+std::string name_rfc2253(const X509_NAME* n) {
+  BioPtr b(BIO_new(BIO_s_mem()));
+  if (!b || X509_NAME_print_ex(b.get(), n, 0, XN_FLAG_RFC2253) < 0) return "";
+  char* p = nullptr;
+  long k = BIO_get_mem_data(b.get(), &p);
+  return k > 0 ? std::string(p, static_cast<size_t>(k)) : "";
+}
+
+bool legacy_proxy_name(const X509_NAME* n) {
+  int count = X509_NAME_entry_count(n);
+  if (count <= 0) return false;
+  const X509_NAME_ENTRY* e = X509_NAME_get_entry(n, count - 1);
+  if (OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)) != NID_commonName) return false;
+  const ASN1_STRING* s = X509_NAME_ENTRY_get_data(e);
+  std::string v(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                static_cast<size_t>(ASN1_STRING_length(s)));
+  return v == "proxy" || v == "limited proxy";
+}
+
+// Walks DER with OpenSSL's generic ASN1_get_object and pulls the VOMS attributes out of the
+// attribute certificate: the IetfAttrSyntax after the OID ...100.100.4 carries the policy
+// authority ("<vo>://host:port") and the FQANs as OCTET STRINGs; the first two GeneralizedTimes of
+// the AC are its validity.
+struct VomsWalker {
+  VomsInfo& out;
+  std::string attr_oid_der;
+  int times = 0;
+  bool in_attr = false;
+  int budget = 100000;  // TLVs visited: bounds the work on hostile input
+
+  bool walk(const unsigned char* p, long len, int depth) {
+    if (depth > 32) return false;
+    bool next_is_attr = false;
+    while (len > 0) {
+      if (--budget < 0) return false;
+      const unsigned char* start = p;
+      long content = 0;
+      int tag = 0, cls = 0;
+      int r = ASN1_get_object(&p, &content, &tag, &cls, len);
+      if (r & 0x80) return false;
+      if (r & 0x01) return false;  // indefinite length: not DER
+      long header = static_cast<long>(p - start);
+      if (content < 0 || content > len - header) return false;
+      bool constructed = (r & V_ASN1_CONSTRUCTED) != 0;
+      bool attr_here = next_is_attr;
+      next_is_attr = false;
+      if (constructed) {
+        bool saved = in_attr;
+        in_attr = in_attr || attr_here;
+        if (!walk(p, content, depth + 1)) return false;
+        in_attr = saved;
+      } else if (cls == V_ASN1_UNIVERSAL && tag == V_ASN1_OBJECT) {
+        next_is_attr = std::string(reinterpret_cast<const char*>(start),
+                                   static_cast<size_t>(header + content)) == attr_oid_der;
+      } else if (cls == V_ASN1_UNIVERSAL && tag == V_ASN1_GENERALIZEDTIME && times < 2) {
+        std::string t(reinterpret_cast<const char*>(p), static_cast<size_t>(content));
+        // YYYYMMDDHHMMSSZ
+        if (t.size() >= 15) {
+          std::string iso = t.substr(0, 4) + "-" + t.substr(4, 2) + "-" + t.substr(6, 2) + "T" +
+                            t.substr(8, 2) + ":" + t.substr(10, 2) + ":" + t.substr(12, 2) + "Z";
+          (times == 0 ? out.not_before : out.not_after) = utf8_or_escaped(iso);
+        }
+        ++times;
+      } else if (in_attr && cls == V_ASN1_UNIVERSAL && tag == V_ASN1_OCTET_STRING) {
+        std::string v(reinterpret_cast<const char*>(p), static_cast<size_t>(content));
+        if (!v.empty() && v[0] == '/' && out.fqans.size() < 256)
+          out.fqans.push_back(utf8_or_escaped(v));
+      } else if (in_attr && cls == V_ASN1_CONTEXT_SPECIFIC && tag == 6 && out.vo.empty()) {
+        std::string v(reinterpret_cast<const char*>(p), static_cast<size_t>(content));
+        auto k = v.find("://");
+        out.vo = utf8_or_escaped(k == std::string::npos ? v : v.substr(0, k));
+      }
+      p += content;
+      len -= header + content;
+    }
+    return true;
+  }
+};
+
+VomsInfo voms_of(X509* cert) {
+  VomsInfo v;
+  Asn1ObjPtr oid(OBJ_txt2obj(kVomsAcOid, 1));
+  if (!oid) return v;
+  int idx = X509_get_ext_by_OBJ(cert, oid.get(), -1);
+  if (idx < 0) return v;
+  X509_EXTENSION* ext = X509_get_ext(cert, idx);
+  const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(ext);
+  v.present = true;
+  v.raw_size = static_cast<size_t>(ASN1_STRING_length(data));
+  Asn1ObjPtr attr(OBJ_txt2obj(kVomsAttrOid, 1));
+  VomsWalker w{v, {}};
+  if (attr) {
+    unsigned char* der = nullptr;
+    int n = i2d_ASN1_OBJECT(attr.get(), &der);
+    if (n > 0) w.attr_oid_der.assign(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+    OPENSSL_free(der);
+  }
+  if (!w.walk(ASN1_STRING_get0_data(data), ASN1_STRING_length(data), 0))
+    v.decode_error = "the extension is not well-formed DER";
+  if (v.vo.empty() && !v.fqans.empty()) {
+    // "/dteam/Role=NULL/Capability=NULL": the first group is the VO.
+    std::string_view f = v.fqans.front();
+    auto k = f.find('/', 1);
+    v.vo = std::string(f.substr(1, k == std::string_view::npos ? f.npos : k - 1));
+  }
+  if (v.decode_error.empty() && v.fqans.empty())
+    v.decode_error = "no FQAN found in the attribute certificate";
+  return v;
+}
+
+CertInfo cert_info(X509* x) {
+  CertInfo c;
+  c.subject = utf8_or_escaped(name_slash(X509_get_subject_name(x)));
+  c.subject_rfc2253 = utf8_or_escaped(name_rfc2253(X509_get_subject_name(x)));
+  c.issuer = utf8_or_escaped(name_slash(X509_get_issuer_name(x)));
+  c.issuer_rfc2253 = utf8_or_escaped(name_rfc2253(X509_get_issuer_name(x)));
+  BnPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr));
+  if (bn) {
+    std::unique_ptr<char, OsslStringFree> h(BN_bn2hex(bn.get()));
+    if (h) c.serial = h.get();
+  }
+  c.not_before = asn1_time_iso(X509_get0_notBefore(x));
+  c.not_after = asn1_time_iso(X509_get0_notAfter(x));
+  c.proxy = (X509_get_extension_flags(x) & EXFLAG_PROXY) != 0 ||
+            legacy_proxy_name(X509_get_subject_name(x));
+  c.sha256 = bundle::certificate_fingerprint(x);
+  c.voms = voms_of(x);
+  return c;
+}
+
+std::string cert_pem(X509* x) {
+  BioPtr b(BIO_new(BIO_s_mem()));
+  if (!b || PEM_write_bio_X509(b.get(), x) != 1) return "";
+  char* p = nullptr;
+  long k = BIO_get_mem_data(b.get(), &p);
+  return k > 0 ? std::string(p, static_cast<size_t>(k)) : "";
+}
+
+std::string env_value(const std::vector<std::string>& env, std::string_view name) {
+  for (const auto& e : env) {
+    if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=')
+      return e.substr(name.size() + 1);
+  }
+  return "";
+}
+
+// Components of a cgroup path, e.g. "/slurm/uid_1000/job_42/step_0".
+std::vector<std::string_view> components(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::pair<std::string, std::string> batch_of_path(std::string_view path) {
+  auto parts = components(path);
+  bool slurm = false, pbs = false, lsf = false;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string_view c = parts[i];
+    if (c.find("slurm") != std::string_view::npos) slurm = true;
+    if (c == "torque" || c.rfind("pbspro", 0) == 0 || c == "pbs") pbs = true;
+    if (c == "lsf") lsf = true;
+    if (slurm && c.rfind("job_", 0) == 0 && all_digits(c.substr(4)))
+      return {"slurm", std::string(c.substr(4))};
+    if (c.rfind("condor_", 0) == 0 || c.rfind("htcondor_", 0) == 0) {
+      // condor_var_lib_condor_execute_slot1_1@host: the slot names the job's sandbox.
+      return {"htcondor", std::string(c)};
+    }
+    if (pbs && c != "torque" && c.rfind("pbspro", 0) != 0 && c != "pbs" && c != "jobid" &&
+        !c.empty() && c[0] >= '0' && c[0] <= '9')
+      return {"pbs", std::string(c)};
+    if (lsf && c.rfind("job.", 0) == 0) {
+      std::string_view rest = c.substr(4);
+      auto dot = rest.find('.');
+      return {"lsf", std::string(rest.substr(0, dot))};
+    }
+  }
+  return {"", ""};
+}
+
+std::string proc_file(const std::string& proc_root, int pid, const std::string& name) {
+  return proc_root + "/" + std::to_string(pid) + "/" + name;
+}
+
+// Reads a file the process names, as the process sees it (its root, its cwd), falling back to the
+// host's view when /proc/PID/root is not there (a fake /proc in tests, a process gone).
+std::string read_as_process(const std::string& proc_root, int pid, const std::string& path,
+                            uint64_t max, std::string* used) {
+  std::vector<std::string> tries;
+  if (!path.empty() && path[0] == '/') {
+    tries.push_back(proc_file(proc_root, pid, "root") + path);
+  } else {
+    tries.push_back(proc_file(proc_root, pid, "cwd") + "/" + path);
+  }
+  tries.push_back(path);
+  std::string first_error;
+  for (const auto& t : tries) {
+    try {
+      std::string s = read_evidence_file(t, max);
+      *used = t;
+      return s;
+    } catch (const Error& e) {
+      if (first_error.empty()) first_error = e.what();
+    }
+  }
+  throw Error(first_error);
+}
+
+std::string ad_value(std::string_view ad, std::string_view key) {
+  for (std::string_view line : split_lines(ad)) {
+    auto eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    if (!iequals(trim(line.substr(0, eq)), key)) continue;
+    std::string_view v = trim(line.substr(eq + 1));
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    return utf8_or_escaped(v);
+  }
+  return "";
+}
+
+long uid_of(const std::string& proc_root, int pid) {
+  try {
+    std::string st = read_evidence_file(proc_file(proc_root, pid, "status"), 1 << 20);
+    for (std::string_view line : split_lines(st)) {
+      if (line.rfind("Uid:", 0) != 0) continue;
+      std::string_view v = trim(line.substr(4));
+      size_t end = 0;
+      while (end < v.size() && v[end] >= '0' && v[end] <= '9') ++end;
+      if (end == 0 || end > 10) return -1;
+      return std::stol(std::string(v.substr(0, end)));
+    }
+  } catch (const Error&) {
+  }
+  return -1;
+}
+
+std::vector<std::string> split_nul(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find('\0', i);
+    if (j == std::string_view::npos) j = s.size();
+    if (j > i) out.emplace_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// "42" matches "42", "42.server", "42.0"; HTCondor GlobalJobId "schedd#42.0#..." too.
+bool job_matches(const std::string& seen, const std::string& wanted) {
+  if (seen.empty() || wanted.empty()) return false;
+  if (seen == wanted) return true;
+  if (seen.size() > wanted.size() && seen.compare(0, wanted.size(), wanted) == 0 &&
+      seen[wanted.size()] == '.')
+    return true;
+  if (wanted.size() > seen.size() && wanted.compare(0, seen.size(), seen) == 0 &&
+      wanted[seen.size()] == '.')
+    return true;
+  return false;
+}
+
+constexpr const char* kJobVars[] = {"SLURM_JOB_ID", "SLURM_JOBID",     "PBS_JOBID",
+                                    "LSB_JOBID",    "GLITE_WMS_JOBID", "DIRACJOBID",
+                                    "DIRAC_JOBID",  "JOBID",           "GRID_GLOBAL_JOBID",
+                                    "CONDOR_JOBID", "_CONDOR_JOB_AD"};
+
+std::string system_of_var(std::string_view var, const std::vector<std::string>& env) {
+  if (var.rfind("SLURM_", 0) == 0) return "slurm";
+  if (var == "PBS_JOBID") return "pbs";
+  if (var == "LSB_JOBID") return "lsf";
+  if (var == "GLITE_WMS_JOBID") return "glite";
+  if (var == "DIRACJOBID" || var == "DIRAC_JOBID") return "dirac";
+  if (var == "GRID_GLOBAL_JOBID") return "arc";
+  if (var == "CONDOR_JOBID" || var == "_CONDOR_JOB_AD") return "htcondor";
+  // A bare JOBID is DIRAC's only when DIRAC's other variables are around.
+  if (var == "JOBID" &&
+      (!env_value(env, "DIRACROOT").empty() || !env_value(env, "DIRACSITE").empty() ||
+       !env_value(env, "DIRAC_PROCESSORS").empty()))
+    return "dirac";
+  return "";
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> batch_job_from_cgroup(std::string_view text) {
+  for (std::string_view line : split_lines(text)) {
+    // hierarchy-id:controllers:path
+    auto c1 = line.find(':');
+    if (c1 == std::string_view::npos) continue;
+    auto c2 = line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    auto r = batch_of_path(line.substr(c2 + 1));
+    if (!r.first.empty()) return r;
+  }
+  return {"", ""};
+}
+
+ProxyInfo parse_proxy(std::string_view bytes, const std::string& name) {
+  ProxyInfo info;
+  info.path = name;
+  info.found = true;
+  info.file_size = bytes.size();
+  info.file_sha256 = sha256_hex(bytes);
+  info.private_key_present = holds_private_key(bytes);
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
+    info.error = name + ": too large for a proxy";
+    return info;
+  }
+  BioPtr b(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+  if (!b) {
+    info.error = name + ": out of memory";
+    return info;
+  }
+  // PEM_read_bio_X509 skips anything that is not a CERTIFICATE block, keys included; the chain
+  // is re-encoded from the parsed certificates, so the key's bytes never reach the output.
+  for (int i = 0; i < 64; ++i) {
+    X509Ptr x(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
+    if (!x) break;
+    info.chain.push_back(cert_info(x.get()));
+    info.chain_pem += cert_pem(x.get());
+  }
+  ERR_clear_error();
+  if (info.chain.empty()) {
+    info.error = name + ": no PEM certificate found";
+    return info;
+  }
+  for (const auto& c : info.chain) {
+    if (!c.proxy) {
+      info.identity = c.subject;
+      break;
+    }
+  }
+  if (info.identity.empty()) info.identity = info.chain.back().issuer;
+  return info;
+}
+
+ProxyInfo read_proxy(const std::string& path) {
+  try {
+    ProxyInfo p = parse_proxy(read_evidence_file(path, kMaxProxyBytes), path);
+    p.read_from = path;
+    return p;
+  } catch (const Error& e) {
+    ProxyInfo p;
+    p.path = p.read_from = path;
+    p.error = e.what();
+    return p;
+  }
+}
+
+GridContext grid_context(int pid, const std::vector<std::string>& environ,
+                         const std::string& proc_root) {
+  GridContext g;
+  g.pid = pid;
+  try {
+    std::string cg = read_evidence_file(proc_file(proc_root, pid, "cgroup"), 1 << 20);
+    for (std::string_view line : split_lines(cg)) {
+      // hierarchy-id:controllers:path
+      auto c1 = line.find(':');
+      auto c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+      if (c2 == std::string_view::npos) continue;
+      std::string_view path = line.substr(c2 + 1);
+      auto r = batch_of_path(path);
+      if (r.first.empty()) continue;
+      g.evidence.push_back("cgroup: " + utf8_or_escaped(path));
+      if (g.batch_system.empty()) {
+        g.batch_system = r.first;
+        g.job_id = utf8_or_escaped(r.second);
+      }
+    }
+  } catch (const Error& e) {
+    g.problems.push_back(e.what());
+  }
+  // Local batch systems first (the job as the site sees it), grid-level ids only when none.
+  auto from_env = [&](bool local) {
+    for (const char* var : kJobVars) {
+      std::string v = env_value(environ, var);
+      if (v.empty()) continue;
+      if (local) {
+        g.env_ids[var] = utf8_or_escaped(v);
+        g.evidence.push_back(std::string("env: ") + var + "=" + utf8_or_escaped(v));
+      }
+      std::string sys = system_of_var(var, environ);
+      if (!g.batch_system.empty() || sys.empty() || std::string_view(var) == "_CONDOR_JOB_AD")
+        continue;
+      bool is_local = sys == "slurm" || sys == "pbs" || sys == "lsf" || sys == "htcondor";
+      if (is_local == local) {
+        g.batch_system = sys;
+        g.job_id = utf8_or_escaped(v);
+      }
+    }
+  };
+  from_env(true);
+  std::string ad_path = env_value(environ, "_CONDOR_JOB_AD");
+  if (!ad_path.empty()) {
+    try {
+      std::string used;
+      std::string ad = read_as_process(proc_root, pid, ad_path, kMaxJobAdBytes, &used);
+      g.condor_global_job_id = ad_value(ad, "GlobalJobId");
+      g.condor_owner = ad_value(ad, "Owner");
+      g.condor_x509_subject = ad_value(ad, "x509userproxysubject");
+      g.evidence.push_back("job ad: " + utf8_or_escaped(used));
+      if (g.batch_system.empty() || g.batch_system == "htcondor") {
+        g.batch_system = "htcondor";
+        std::string cluster = ad_value(ad, "ClusterId"), proc = ad_value(ad, "ProcId");
+        if (!cluster.empty())
+          g.job_id = cluster + "." + (proc.empty() ? "0" : proc);
+        else if (!g.condor_global_job_id.empty())
+          g.job_id = g.condor_global_job_id;
+      }
+    } catch (const Error& e) {
+      g.problems.push_back("_CONDOR_JOB_AD: " + std::string(e.what()));
+    }
+  }
+  from_env(false);
+
+  std::string proxy_path = env_value(environ, "X509_USER_PROXY");
+  std::string named_by = "X509_USER_PROXY";
+  if (proxy_path.empty()) {
+    long uid = uid_of(proc_root, pid);
+    if (uid >= 0) {
+      proxy_path = "/tmp/x509up_u" + std::to_string(uid);
+      named_by = "default /tmp/x509up_u<uid>";
+    }
+  }
+  if (!proxy_path.empty()) {
+    std::string used;
+    ProxyInfo p;
+    try {
+      std::string bytes = read_as_process(proc_root, pid, proxy_path, kMaxProxyBytes, &used);
+      p = parse_proxy(bytes, proxy_path);
+      p.read_from = used;
+    } catch (const Error& e) {
+      p.path = proxy_path;
+      p.error = e.what();
+    }
+    p.named_by = named_by;
+    // The default path that does not exist is no finding; a named one that is missing is.
+    if (p.found || named_by == "X509_USER_PROXY") g.proxy = std::move(p);
+  }
+  return g;
+}
+
+std::vector<int> pids_of_batch_job(const std::string& job_id, const std::string& proc_root) {
+  std::vector<int> out;
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(proc_root.c_str()), ::closedir);
+  if (!d) throw system_error(proc_root, errno);
+  std::vector<int> pids;
+  while (dirent* e = ::readdir(d.get())) {
+    std::string_view n = e->d_name;
+    if (!all_digits(n) || n.size() > 9) continue;
+    pids.push_back(std::stoi(std::string(n)));
+  }
+  std::sort(pids.begin(), pids.end());
+  for (int pid : pids) {
+    bool hit = false;
+    try {
+      auto r =
+          batch_job_from_cgroup(read_evidence_file(proc_file(proc_root, pid, "cgroup"), 1 << 20));
+      hit = job_matches(r.second, job_id);
+    } catch (const Error&) {
+    }
+    if (!hit) {
+      try {
+        auto env = split_nul(read_evidence_file(proc_file(proc_root, pid, "environ"), 4 << 20));
+        for (const char* var : kJobVars) {
+          if (std::string_view(var) == "_CONDOR_JOB_AD" || std::string_view(var) == "JOBID")
+            continue;
+          if (job_matches(env_value(env, var), job_id)) {
+            hit = true;
+            break;
+          }
+        }
+      } catch (const Error&) {
+      }
+    }
+    if (hit) out.push_back(pid);
+  }
+  return out;
+}
+
+nlohmann::ordered_json GridContext::to_json() const {
+  nlohmann::ordered_json j;
+  j["pid"] = pid;
+  j["batch_system"] = batch_system;
+  j["job_id"] = job_id;
+  j["evidence"] = evidence;
+  j["env_ids"] = env_ids;
+  if (!condor_global_job_id.empty() || !condor_owner.empty() || !condor_x509_subject.empty()) {
+    j["condor_job_ad"] = {{"GlobalJobId", condor_global_job_id},
+                          {"Owner", condor_owner},
+                          {"x509userproxysubject", condor_x509_subject}};
+  }
+  if (proxy) {
+    const ProxyInfo& p = *proxy;
+    nlohmann::ordered_json pj;
+    pj["path"] = utf8_or_escaped(p.path);
+    pj["named_by"] = p.named_by;
+    pj["read_from"] = utf8_or_escaped(p.read_from);
+    pj["found"] = p.found;
+    if (p.found) {
+      pj["file_sha256"] = p.file_sha256;
+      pj["file_size"] = p.file_size;
+      pj["private_key_present"] = p.private_key_present;
+      pj["private_key_copied"] = false;
+      pj["identity"] = p.identity;
+      auto& chain = pj["chain"] = nlohmann::ordered_json::array();
+      for (const auto& c : p.chain) {
+        nlohmann::ordered_json cj;
+        cj["subject"] = c.subject;
+        cj["subject_rfc2253"] = c.subject_rfc2253;
+        cj["issuer"] = c.issuer;
+        cj["issuer_rfc2253"] = c.issuer_rfc2253;
+        cj["serial"] = c.serial;
+        cj["not_before"] = c.not_before;
+        cj["not_after"] = c.not_after;
+        cj["proxy"] = c.proxy;
+        cj["sha256"] = c.sha256;
+        if (c.voms.present) {
+          cj["voms"] = {{"present", true},
+                        {"raw_size", c.voms.raw_size},
+                        {"vo", c.voms.vo},
+                        {"fqans", c.voms.fqans},
+                        {"not_before", c.voms.not_before},
+                        {"not_after", c.voms.not_after},
+                        {"decode_error", c.voms.decode_error}};
+        }
+        chain.push_back(std::move(cj));
+      }
+    }
+    if (!p.error.empty()) pj["error"] = utf8_or_escaped(p.error);
+    j["x509_proxy"] = std::move(pj);
+  }
+  j["problems"] = problems;
+  return j;
+}
+
+void store_grid_context(bundle::BundleWriter& w, const GridContext& g) {
+  std::string dir = "data/grid/" + std::to_string(g.pid);
+  w.add_blob(dir + "/grid.json", g.to_json().dump(2) + "\n");
+  w.record("grid.context", "pid " + std::to_string(g.pid),
+           g.batch_system.empty() ? std::string("no batch job found")
+                                  : g.batch_system + " job " + g.job_id);
+  if (g.proxy && g.proxy->found) {
+    const ProxyInfo& p = *g.proxy;
+    if (!p.chain_pem.empty()) w.add_blob(dir + "/proxy-chain.pem", p.chain_pem);
+    w.record("grid.proxy", p.path,
+             std::string("identity ") + p.identity + "; " + std::to_string(p.chain.size()) +
+                 " certificates kept; file sha256 " + p.file_sha256 +
+                 (p.private_key_present ? "; private key present: NOT copied" : ""));
+  }
+}
+
+}  // namespace forage::collector

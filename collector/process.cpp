@@ -1,0 +1,473 @@
+#include "collector/process.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "bundle/action_log.h"
+#include "collector/procfs.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/strings.h"
+#include "scanners/net_scan.h"
+#include "scanners/proc_info.h"
+#include "scanners/proc_scan.h"
+#include "scanners/report.h"
+#include "scanners/scan_stats.h"
+#include "scanners/users.h"
+
+namespace forage::collector {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string text_of(std::string_view s) {
+  return bundle::utf8_or_escaped(s);
+}
+
+template <typename T>
+bool num(std::string_view s, T& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+// forage itself and every process above it: freezing one of them would freeze the operator's
+// shell or forage.
+std::set<int> self_and_ancestors(const std::string& proc_root) {
+  std::set<int> out;
+  int pid = static_cast<int>(::getpid());
+  while (pid > 1 && out.insert(pid).second) {
+    auto s = read_stat(proc_root, pid);
+    if (!s) break;
+    pid = s->ppid;
+  }
+  return out;
+}
+
+std::optional<uid_t> resolve_user(const std::string& user, const std::string& passwd) {
+  uint32_t uid = 0;
+  if (num(std::string_view(user), uid)) return uid;
+  auto text = read_proc_file(passwd, 64u << 20);
+  if (!text) return std::nullopt;
+  for (std::string_view line : split_lines(*text)) {
+    size_t c1 = line.find(':');
+    if (c1 == std::string_view::npos || line.substr(0, c1) != user) continue;
+    size_t c2 = line.find(':', c1 + 1);
+    size_t c3 = c2 == std::string_view::npos ? c2 : line.find(':', c2 + 1);
+    if (c3 == std::string_view::npos) continue;
+    if (num(line.substr(c2 + 1, c3 - c2 - 1), uid)) return uid;
+  }
+  return std::nullopt;
+}
+
+Json kv_lines(std::string_view text) {
+  Json o = Json::object();
+  for (std::string_view line : split_lines(text)) {
+    size_t c = line.find(':');
+    if (c == std::string_view::npos) continue;
+    o[text_of(line.substr(0, c))] = text_of(trim(line.substr(c + 1)));
+  }
+  return o;
+}
+
+Json lines_of(std::string_view text) {
+  Json a = Json::array();
+  for (std::string_view line : split_lines(text))
+    if (!line.empty()) a.push_back(text_of(line));
+  return a;
+}
+
+std::string pid_dir(const std::string& proc_root, int pid) {
+  return proc_root + "/" + std::to_string(pid);
+}
+
+Json link_or_null(const std::string& path) {
+  auto l = read_link(path);
+  return l ? Json(text_of(*l)) : Json(nullptr);
+}
+
+}  // namespace
+
+Json environ_json(std::string_view bytes) {
+  Json o = Json::object();
+  for (const auto& kv : scanners::split_nul(bytes)) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos)
+      o[text_of(kv)] = nullptr;
+    else
+      o[text_of(kv.substr(0, eq))] = text_of(kv.substr(eq + 1));
+  }
+  return o;
+}
+
+Targets select_targets(const TargetSpec& spec) {
+  Targets t;
+  const auto protected_pids = self_and_ancestors(spec.proc_root);
+  std::set<int> chosen;
+  auto add = [&](int pid, const std::string& why) {
+    auto s = read_stat(spec.proc_root, pid);
+    if (!s) return;
+    if (s->state == 'Z' || s->state == 'X') {
+      if (std::find(t.zombies.begin(), t.zombies.end(), pid) == t.zombies.end())
+        t.zombies.push_back(pid);
+      t.selection.push_back({{"pid", pid}, {"why", why}, {"zombie", true}});
+      return;
+    }
+    if (chosen.insert(pid).second) t.selection.push_back({{"pid", pid}, {"why", why}});
+  };
+  auto excluded = [&](int pid) -> std::string {
+    if (pid == 1) return "pid 1 (init)";
+    if (pid == static_cast<int>(::getpid())) return std::to_string(pid) + " (forage itself)";
+    if (protected_pids.count(pid)) return std::to_string(pid) + " (an ancestor of forage)";
+    // A zombie has no exe and no maps either: it is not a kernel thread.
+    if (process_gone(spec.proc_root, pid)) return "";
+    auto info = scanners::read_proc(spec.proc_root, pid);
+    if (info && info->kernel_thread) return std::to_string(pid) + " (kernel thread)";
+    return "";
+  };
+
+  for (int pid : spec.pids) {
+    std::string problem;
+    if (pid <= 0)
+      problem = "not a process id";
+    else if (pid == 1)
+      problem = "refusing to freeze or dump init (pid 1)";
+    else if (pid == static_cast<int>(::getpid()))
+      problem = "that is forage itself";
+    else if (protected_pids.count(pid))
+      problem = "an ancestor of forage (its shell?); freezing it would stop forage's own terminal";
+    else if (!read_stat(spec.proc_root, pid))
+      problem = "no such process";
+    else
+      problem = excluded(pid);
+    if (!problem.empty()) {
+      std::string msg = "--pid " + std::to_string(pid) + ": " + problem;
+      if (spec.strict) throw Error(msg);
+      t.excluded.push_back(msg);
+      continue;
+    }
+    add(pid, "--pid");
+  }
+
+  auto add_found = [&](int pid, const std::string& why) {
+    std::string ex = excluded(pid);
+    if (!ex.empty()) {
+      if (std::find(t.excluded.begin(), t.excluded.end(), ex) == t.excluded.end())
+        t.excluded.push_back(ex);
+      return;
+    }
+    add(pid, why);
+  };
+
+  if (!spec.user.empty()) {
+    auto uid = resolve_user(spec.user, spec.passwd);
+    if (!uid) throw Error("--user " + spec.user + ": no such user in " + spec.passwd);
+    for (int pid : scanners::list_pids(spec.proc_root)) {
+      auto ids = read_ids(spec.proc_root, pid);
+      if (ids && ids->uid == *uid) add_found(pid, "--user " + spec.user);
+    }
+  }
+  for (int pid : spec.batch_job_pids) add_found(pid, "--batch-job");
+
+  if (spec.iocs && !spec.iocs->empty()) {
+    std::map<int, std::string> hits;
+    auto capture = [&hits](Json& line) {
+      // Only detections select a target: a notice (an executable run from a memfd or /tmp) is
+      // worth a look, not a freeze.
+      const std::string kind = line.value("kind", "");
+      if (kind != "ioc" && kind != "yara") return false;
+      std::string why = "--iocs";
+      if (line.contains("ioc") && line["ioc"].is_object())
+        why += " " + line["ioc"].value("type", "") + ":" + line["ioc"].value("value", "");
+      if (line.contains("pid") && line["pid"].is_number_integer())
+        hits.emplace(line["pid"].get<int>(), why);
+      if (line.contains("pids") && line["pids"].is_array())
+        for (const auto& p : line["pids"])
+          if (p.is_number_integer()) hits.emplace(p.get<int>(), why);
+      return false;
+    };
+    scanners::ScanInputs in;
+    in.iocs = spec.iocs;
+    {
+      scanners::Reporter rep(true, stdout);
+      rep.set_hook(capture);
+      scanners::ScanStats stats;
+      scanners::ProcScanOptions po;
+      po.proc_root = spec.proc_root;
+      po.threads = 1;
+      scanners::scan_procs(po, in, rep, stats);
+    }
+    {
+      scanners::Reporter rep(true, stdout);
+      rep.set_hook(capture);
+      scanners::ScanStats stats;
+      scanners::NetScanOptions no;
+      no.proc_root = spec.proc_root;
+      no.listening = false;
+      scanners::scan_net(no, in, rep, stats);
+    }
+    for (auto& [pid, why] : hits) add_found(pid, why);
+  }
+  t.pids.assign(chosen.begin(), chosen.end());
+  return t;
+}
+
+Json process_table(const std::string& proc_root) {
+  Json table = Json::array();
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  for (int pid : scanners::list_pids(proc_root)) {
+    auto st = read_stat(proc_root, pid);
+    if (!st) continue;
+    const std::string dir = pid_dir(proc_root, pid);
+    Json p;
+    p["pid"] = pid;
+    p["ppid"] = st->ppid;
+    auto ids = read_ids(proc_root, pid);
+    p["uid"] = ids ? Json(ids->uid) : Json(nullptr);
+    p["gid"] = ids ? Json(ids->gid) : Json(nullptr);
+    p["state"] = std::string(1, st->state);
+    p["comm"] = text_of(st->comm);
+    p["start_ticks"] = st->start_ticks;
+    p["start_seconds_after_boot"] = hz > 0 ? static_cast<double>(st->start_ticks) / hz : 0.0;
+    p["threads"] = st->num_threads;
+    auto cmd = read_proc_file(dir + "/cmdline", 1 << 20);
+    Json argv = Json::array();
+    if (cmd)
+      for (const auto& a : scanners::split_nul(*cmd)) argv.push_back(text_of(a));
+    p["cmdline"] = std::move(argv);
+    p["exe"] = link_or_null(dir + "/exe");
+    p["cwd"] = link_or_null(dir + "/cwd");
+    p["root"] = link_or_null(dir + "/root");
+    if (auto s = read_proc_file(dir + "/status", 1 << 16)) p["status"] = kv_lines(*s);
+    if (auto l = read_proc_file(dir + "/limits", 1 << 16)) p["limits"] = lines_of(*l);
+    table.push_back(std::move(p));
+  }
+  return table;
+}
+
+Json host_sockets(const std::string& proc_root) {
+  Json out = Json::array();
+  auto owners = scanners::socket_owners(proc_root);
+  for (const char* proto : {"tcp", "tcp6", "udp", "udp6"}) {
+    auto text = read_proc_file(proc_root + "/net/" + proto, 256u << 20);
+    if (!text) continue;
+    for (const auto& s : scanners::parse_proc_net(*text, proto)) {
+      Json o;
+      o["proto"] = s.proto;
+      o["local"] = scanners::endpoint(s, false);
+      o["remote"] = scanners::endpoint(s, true);
+      o["state"] = s.state;
+      o["uid"] = s.uid;
+      o["inode"] = s.inode;
+      auto it = owners.find(s.inode);
+      o["pids"] = it == owners.end() ? Json::array() : Json(it->second);
+      out.push_back(std::move(o));
+    }
+  }
+  return out;
+}
+
+Json process_state(const std::string& proc_root, int pid, const Json& sockets) {
+  const std::string dir = pid_dir(proc_root, pid);
+  Json p;
+  p["pid"] = pid;
+  p["exe"] = link_or_null(dir + "/exe");
+  p["cwd"] = link_or_null(dir + "/cwd");
+  p["root"] = link_or_null(dir + "/root");
+  if (auto s = read_proc_file(dir + "/stat", 4096)) p["stat"] = text_of(*s);
+  if (auto s = read_proc_file(dir + "/status", 1 << 16)) p["status"] = kv_lines(*s);
+  if (auto s = read_proc_file(dir + "/limits", 1 << 16)) p["limits"] = lines_of(*s);
+  if (auto s = read_proc_file(dir + "/cmdline", 1 << 20)) {
+    Json argv = Json::array();
+    for (const auto& a : scanners::split_nul(*s)) argv.push_back(text_of(a));
+    p["cmdline"] = std::move(argv);
+  }
+  auto env = read_proc_file(dir + "/environ", 16u << 20);
+  p["environ"] =
+      env ? environ_json(*env) : Json("unreadable: " + std::string(std::strerror(errno)));
+  if (auto s = read_proc_file(dir + "/cgroup", 1 << 16)) p["cgroup"] = lines_of(*s);
+
+  std::map<uint64_t, const Json*> by_inode;
+  for (const auto& s : sockets) by_inode[s["inode"].get<uint64_t>()] = &s;
+  Json fds = Json::array();
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir((dir + "/fd").c_str()), ::closedir);
+  if (d) {
+    std::vector<int> nums;
+    while (struct dirent* e = ::readdir(d.get())) {
+      int n = 0;
+      if (num(std::string_view(e->d_name), n)) nums.push_back(n);
+    }
+    std::sort(nums.begin(), nums.end());
+    for (int n : nums) {
+      Json f;
+      f["fd"] = n;
+      auto target = read_link(dir + "/fd/" + std::to_string(n));
+      f["target"] = target ? Json(text_of(*target)) : Json(nullptr);
+      if (auto info = read_proc_file(dir + "/fdinfo/" + std::to_string(n), 1 << 16))
+        f["fdinfo"] = kv_lines(*info);
+      if (target && target->rfind("socket:[", 0) == 0) {
+        uint64_t inode = 0;
+        std::string_view v(*target);
+        v = v.substr(8, v.size() > 9 ? v.size() - 9 : 0);
+        if (num(v, inode)) {
+          auto it = by_inode.find(inode);
+          if (it != by_inode.end()) f["socket"] = *it->second;
+        }
+      }
+      fds.push_back(std::move(f));
+    }
+  } else {
+    p["fds_problem"] = std::strerror(errno);
+  }
+  p["fds"] = std::move(fds);
+  if (auto s = read_proc_file(dir + "/maps", 256u << 20)) p["maps"] = lines_of(*s);
+  if (auto s = read_proc_file(dir + "/mountinfo", 16u << 20)) p["mountinfo"] = lines_of(*s);
+  Json ns = Json::object();
+  for (const char* n :
+       {"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "user", "uts"}) {
+    auto l = read_link(dir + "/ns/" + n);
+    if (l) ns[n] = *l;
+  }
+  p["namespaces"] = std::move(ns);
+  return p;
+}
+
+Json host_state(const std::string& proc_root) {
+  Json h;
+  if (auto u = read_proc_file(proc_root + "/uptime", 4096)) h["uptime"] = std::string(trim(*u));
+  if (auto b = read_proc_file(proc_root + "/sys/kernel/random/boot_id", 4096))
+    h["boot_id"] = std::string(trim(*b));
+  if (auto v = read_proc_file(proc_root + "/version", 4096)) h["kernel"] = std::string(trim(*v));
+  if (auto n = read_proc_file(proc_root + "/sys/kernel/hostname", 4096))
+    h["hostname"] = std::string(trim(*n));
+  if (auto m = read_proc_file(proc_root + "/modules", 16u << 20)) h["modules"] = lines_of(*m);
+  if (auto m = read_proc_file(proc_root + "/self/mountinfo", 16u << 20)) h["mounts"] = lines_of(*m);
+  if (auto l = read_proc_file(proc_root + "/loadavg", 4096)) h["loadavg"] = std::string(trim(*l));
+  return h;
+}
+
+std::vector<RecoveredFile> recover_files(bundle::BundleWriter& w, const std::string& proc_root,
+                                         int pid, uint64_t max_file_size) {
+  std::vector<RecoveredFile> out;
+  const std::string dir = pid_dir(proc_root, pid);
+  std::set<std::pair<dev_t, ino_t>> seen;
+  auto take = [&](const std::string& link, const std::string& what, const std::string& bag) {
+    RecoveredFile r;
+    r.pid = pid;
+    r.what = what;
+    r.source = read_link(link).value_or("");
+    // The magic link reaches the file even when its name is gone or replaced.
+    Fd fd(::open(link.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME));
+    if (!fd) fd = Fd(::open(link.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0) {
+      r.status = std::string("skipped: ") + std::strerror(errno);
+      out.push_back(std::move(r));
+      return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      r.status = "skipped: not a regular file";
+      out.push_back(std::move(r));
+      return;
+    }
+    if (!seen.insert({st.st_dev, st.st_ino}).second) return;
+    r.size = static_cast<uint64_t>(st.st_size);
+    if (max_file_size && r.size > max_file_size) {
+      r.status = "skipped: " + std::to_string(r.size) + " bytes, over --max-file-size";
+      out.push_back(std::move(r));
+      return;
+    }
+    auto m = w.add_fd(bag, fd.get(), link + " -> " + r.source);
+    r.bag_path = m.bag_path;
+    r.sha256 = m.sha256;
+    r.status = m.status;
+    out.push_back(std::move(r));
+  };
+  const std::string base = "data/exe/" + std::to_string(pid);
+  take(dir + "/exe", "exe", base + "/exe");
+
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir((dir + "/fd").c_str()), ::closedir);
+  if (!d) return out;
+  std::vector<int> nums;
+  while (struct dirent* e = ::readdir(d.get())) {
+    int n = 0;
+    if (num(std::string_view(e->d_name), n)) nums.push_back(n);
+  }
+  std::sort(nums.begin(), nums.end());
+  for (int n : nums) {
+    std::string link = dir + "/fd/" + std::to_string(n);
+    auto target = read_link(link);
+    if (!target) continue;
+    constexpr std::string_view kDeleted = " (deleted)";
+    bool deleted =
+        target->size() > kDeleted.size() &&
+        target->compare(target->size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0;
+    bool memfd = target->rfind("/memfd:", 0) == 0;
+    if (!deleted && !memfd) continue;
+    take(link, "fd " + std::to_string(n), base + "/fd/" + std::to_string(n));
+  }
+  return out;
+}
+
+std::vector<KillResult> kill_processes(const std::string& proc_root, const std::vector<int>& pids,
+                                       int wait_ms) {
+  std::vector<KillResult> out;
+  for (int pid : pids) {
+    KillResult k;
+    k.pid = pid;
+    if (process_gone(proc_root, pid)) {
+      k.result = "already gone";
+      k.gone = true;
+    } else if (::kill(pid, SIGKILL) != 0) {
+      k.result = std::string("SIGKILL failed: ") + std::strerror(errno);
+      k.gone = errno == ESRCH;
+    }
+    out.push_back(std::move(k));
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  for (;;) {
+    bool all = true;
+    for (auto& k : out) {
+      if (k.gone || !k.result.empty()) continue;
+      auto s = read_stat(proc_root, k.pid);
+      if (!s) {
+        k.gone = true;
+        k.result = "killed";
+      } else {
+        all = false;
+      }
+    }
+    if (all || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (auto& k : out) {
+    if (!k.result.empty()) continue;
+    auto s = read_stat(proc_root, k.pid);
+    if (s && (s->state == 'Z' || s->state == 'X')) {
+      k.gone = true;  // dead: nothing runs, only the process table entry is left
+      k.result = "killed; zombie until its parent " + std::to_string(s->ppid) + " reaps it";
+    } else if (s) {
+      k.result = std::string("still present after SIGKILL (state ") + s->state + ")";
+    } else {
+      k.gone = true;
+      k.result = "killed";
+    }
+  }
+  return out;
+}
+
+}  // namespace forage::collector

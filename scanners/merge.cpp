@@ -1,0 +1,362 @@
+#include "scanners/merge.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "common/error.h"
+#include "common/strings.h"
+
+namespace forage::scanners {
+namespace {
+
+int tlp_rank(const std::string& t) {
+  static const char* kOrder[] = {"CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"};
+  for (int i = 0; i < 5; ++i)
+    if (t == kOrder[i]) return i + 1;
+  return 0;
+}
+
+std::string short_host(const std::string& h) {
+  return h.substr(0, h.find('.'));
+}
+
+std::string str(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// When the node saw the indicator: the finding's own time when it has one (a capture's first
+// packet, a journal entry), else the end of the node's sweep.
+std::string seen_at(const Json& hit, const std::string& node_utc) {
+  std::string t = str(hit, "first_seen");
+  if (!t.empty()) return t;
+  if (hit.contains("time_usec") && hit["time_usec"].is_number_unsigned()) {
+    time_t secs = static_cast<time_t>(hit["time_usec"].get<uint64_t>() / 1000000);
+    tm g{};
+    char buf[32];
+    if (::gmtime_r(&secs, &g) && std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &g))
+      return buf;
+  }
+  return node_utc;
+}
+
+std::string csv_field(const std::string& s) {
+  bool quote = s.find_first_of(",\"\n\r") != std::string::npos;
+  // A cell starting with = + - @ is a formula to a spreadsheet: the values come from attackers.
+  std::string v =
+      (!s.empty() && std::string_view("=+-@").find(s[0]) != std::string_view::npos) ? "'" + s : s;
+  if (!quote) return v;
+  std::string out = "\"";
+  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// Markdown table cell: one line, no pipe breaking the table, no HTML.
+std::string md(const std::string& s) {
+  std::string out;
+  for (char c : printable(s, 300)) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '`' || c == '*' || c == '_' || c == '[' || c == ']')
+      out += std::string("\\") + c;
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string j2s(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::vector<std::string> parse_node_list(std::string_view text) {
+  std::vector<std::string> out;
+  for (auto line : split_lines(text)) {
+    auto hash = line.find('#');
+    if (hash != std::string_view::npos) line = line.substr(0, hash);
+    line = trim(line);
+    // An Ansible inventory line "host ansible_host=..." names the host first.
+    line = line.substr(0, line.find_first_of(" \t"));
+    if (line.empty() || line.front() == '[') continue;
+    out.emplace_back(line);
+  }
+  return out;
+}
+
+NodeResult parse_node_result(std::string_view text, const std::string& file) {
+  NodeResult r;
+  r.file = file;
+  size_t n = 0;
+  bool have_summary = false;
+  for (auto line : split_lines(text)) {
+    ++n;
+    if (trim(line).empty()) continue;
+    if (have_summary)
+      throw Error(file + ": line " + std::to_string(n) + ": output continues after the summary");
+    Json j;
+    try {
+      j = Json::parse(line);
+    } catch (const std::exception&) {
+      throw Error(file + ": line " + std::to_string(n) +
+                  ": not JSON (was the sweep run with --json?)");
+    }
+    if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string())
+      throw Error(file + ": line " + std::to_string(n) + ": not a finding (no \"kind\")");
+    std::string kind = j["kind"].get<std::string>();
+    if (kind == "summary") {
+      if (str(j, "scan") != "sweep")
+        throw Error(file + ": line " + std::to_string(n) + ": a summary of \"" + str(j, "scan") +
+                    "\", not of a sweep");
+      have_summary = true;
+      r.summary = j;
+      r.host = str(j, "host");
+      r.utc = str(j, "utc");
+      r.case_id = str(j, "case");
+      r.tlp = str(j, "tlp");
+      r.digest = str(j, "indicator_digest");
+      r.version = str(j, "forage_version");
+      r.incomplete = j.value("incomplete", false) == true;
+      if (r.host.empty())
+        throw Error(file + ": line " + std::to_string(n) + ": summary without host");
+    } else if (kind != "notice") {
+      r.hits.push_back(std::move(j));
+    }
+  }
+  if (!have_summary)
+    throw Error(file +
+                ": no sweep summary line (the sweep was cut off, or this is not its output)");
+  r.findings = r.hits.size();
+  return r;
+}
+
+SiteReport merge_results(const MergeInput& in) {
+  SiteReport rep;
+  Json& d = rep.doc;
+  d["kind"] = "site_report";
+  std::string tlp, case_id;
+  std::set<std::string> cases, digests;
+  for (const auto& n : in.nodes) {
+    if (tlp_rank(n.tlp) > tlp_rank(tlp)) tlp = n.tlp;
+    if (!n.case_id.empty()) cases.insert(n.case_id);
+    if (!n.digest.empty()) digests.insert(n.digest);
+  }
+  d["tlp"] = tlp.empty() ? "AMBER" : tlp;
+  d["case"] = cases.empty() ? "" : *cases.begin();
+  if (cases.size() > 1) d["cases"] = cases;
+  d["indicator_digests"] = digests;
+  if (digests.size() > 1)
+    d["warning"] = "nodes swept with different indicator sets (see indicator_digests)";
+
+  // Nodes by host; the same host twice keeps its latest sweep.
+  std::map<std::string, const NodeResult*> by_host;
+  Json duplicates = Json::array();
+  for (const auto& n : in.nodes) {
+    auto& slot = by_host[n.host];
+    if (slot) {
+      duplicates.push_back(n.host);
+      if (n.utc < slot->utc) continue;
+    }
+    slot = &n;
+  }
+  Json hit = Json::array(), clean = Json::array(), incomplete = Json::array();
+  struct Ind {
+    std::string type, value;
+    std::set<std::string> nodes;
+    uint64_t hits = 0;
+    std::string first_seen, first_host;
+    std::set<std::string> matches;
+  };
+  std::map<std::pair<std::string, std::string>, Ind> inds;
+  for (const auto& [host, n] : by_host) {
+    Json node;
+    node["host"] = host;
+    node["file"] = n->file;
+    node["utc"] = n->utc;
+    node["findings"] = n->findings;
+    node["findings_by_kind"] = n->summary.value("findings_by_kind", Json::object());
+    if (n->incomplete) {
+      Json ni = node;
+      ni["skipped"] = n->summary.value("skipped", Json::object());
+      ni["phases_skipped"] = n->summary.value("phases_skipped", Json::object());
+      incomplete.push_back(ni);
+    }
+    if (n->findings == 0) {
+      if (!n->incomplete) clean.push_back(host);
+      continue;
+    }
+    std::set<std::string> pids;
+    for (const auto& h : n->hits) {
+      if (h.contains("pid") && h["pid"].is_number_integer()) pids.insert(j2s(h["pid"]));
+      std::string type, value;
+      if (h.contains("ioc") && h["ioc"].is_object()) {
+        type = str(h["ioc"], "type");
+        value = str(h["ioc"], "value");
+      } else if (h.contains("rule")) {
+        type = "yara";
+        value = j2s(h["rule"]);
+      } else {
+        type = str(h, "kind");
+        value = "";
+      }
+      auto& ind = inds[{type, value}];
+      ind.type = type;
+      ind.value = value;
+      ind.nodes.insert(host);
+      ++ind.hits;
+      std::string where = str(h, "phase");
+      if (!str(h, "match").empty()) where += (where.empty() ? "" : ":") + str(h, "match");
+      if (!where.empty()) ind.matches.insert(where);
+      std::string t = seen_at(h, n->utc);
+      if (ind.first_seen.empty() || (!t.empty() && t < ind.first_seen)) {
+        ind.first_seen = t;
+        ind.first_host = host;
+      }
+    }
+    node["pids"] = pids;
+    hit.push_back(node);
+  }
+  Json by_ind = Json::array();
+  std::vector<const Ind*> order;
+  for (const auto& [k, v] : inds) order.push_back(&v);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Ind* a, const Ind* b) { return a->nodes.size() > b->nodes.size(); });
+  for (const Ind* i : order) {
+    Json j;
+    j["type"] = i->type;
+    j["value"] = i->value;
+    j["nodes"] = i->nodes;
+    j["hits"] = i->hits;
+    j["first_seen"] = i->first_seen;
+    j["first_seen_on"] = i->first_host;
+    j["matched_in"] = i->matches;
+    by_ind.push_back(j);
+  }
+  Json missing = Json::array();
+  if (!in.expected.empty()) {
+    std::set<std::string> reported;
+    for (const auto& [h, n] : by_host) {
+      reported.insert(h);
+      reported.insert(short_host(h));
+      // Ansible's fetch names each file after the inventory name: results/<node>.jsonl.
+      std::string stem = n->file.substr(n->file.rfind('/') + 1);
+      stem = stem.substr(0, stem.find(".json"));
+      if (!stem.empty()) reported.insert(stem);
+    }
+    for (const auto& e : in.expected)
+      if (!reported.count(e) && !reported.count(short_host(e))) missing.push_back(e);
+  }
+  Json malformed = Json::array();
+  for (const auto& [f, e] : in.malformed) {
+    Json m;
+    m["file"] = f;
+    m["error"] = e;
+    malformed.push_back(m);
+  }
+  Json counts;
+  counts["reported"] = by_host.size();
+  counts["hit"] = hit.size();
+  counts["clean"] = clean.size();
+  counts["incomplete"] = incomplete.size();
+  if (!in.expected.empty()) {
+    counts["expected"] = in.expected.size();
+    counts["not_reporting"] = missing.size();
+  }
+  counts["malformed_files"] = malformed.size();
+  d["counts"] = counts;
+  d["nodes_hit"] = hit;
+  d["by_indicator"] = by_ind;
+  d["nodes_incomplete"] = incomplete;
+  d["nodes_clean"] = clean;
+  if (!in.expected.empty()) d["nodes_not_reporting"] = missing;
+  d["malformed"] = malformed;
+  if (!duplicates.empty()) d["duplicate_hosts"] = duplicates;
+  rep.exit_code = !hit.empty()                                                      ? 1
+                  : (!malformed.empty() || !incomplete.empty() || !missing.empty()) ? 3
+                                                                                    : 0;
+  return rep;
+}
+
+std::string site_report_csv(const Json& d) {
+  // One table: section,host,type,value,count,first_seen,detail,tlp.
+  std::string tlp = j2s(d.value("tlp", Json("AMBER")));
+  std::string out = "section,host,type,value,count,first_seen,detail,tlp\n";
+  auto row = [&](std::initializer_list<std::string> cells) {
+    std::string line;
+    for (const auto& c : cells) line += (line.empty() ? "" : ",") + csv_field(c);
+    out += line + "," + csv_field(tlp) + "\n";
+  };
+  for (const auto& n : d["nodes_hit"])
+    row({"hit", j2s(n["host"]), "", "", j2s(n["findings"]), j2s(n["utc"]),
+         "pids " + j2s(n["pids"])});
+  for (const auto& i : d["by_indicator"])
+    for (const auto& h : i["nodes"])
+      row({"indicator", j2s(h), j2s(i["type"]), j2s(i["value"]), j2s(i["hits"]),
+           j2s(i["first_seen"]), j2s(i["matched_in"])});
+  for (const auto& n : d["nodes_incomplete"])
+    row({"incomplete", j2s(n["host"]), "", "", "", j2s(n["utc"]), j2s(n["skipped"])});
+  for (const auto& n : d["nodes_clean"]) row({"clean", j2s(n), "", "", "0", "", ""});
+  if (d.contains("nodes_not_reporting"))
+    for (const auto& n : d["nodes_not_reporting"])
+      row({"not-reporting", j2s(n), "", "", "", "", ""});
+  for (const auto& m : d["malformed"])
+    row({"malformed", "", "", j2s(m["file"]), "", "", j2s(m["error"])});
+  return out;
+}
+
+std::string site_report_md(const Json& d) {
+  std::string tlp = "TLP:" + j2s(d.value("tlp", Json("AMBER")));
+  std::string out = "**" + tlp + "**\n\n# Site report";
+  if (!j2s(d["case"]).empty()) out += " — " + md(j2s(d["case"]));
+  out += "\n\n";
+  const Json& c = d["counts"];
+  out += "Nodes reporting: " + j2s(c["reported"]) + " · hit: " + j2s(c["hit"]) +
+         " · clean: " + j2s(c["clean"]) + " · incomplete: " + j2s(c["incomplete"]);
+  if (c.contains("not_reporting")) out += " · not reporting: " + j2s(c["not_reporting"]);
+  out += " · malformed result files: " + j2s(c["malformed_files"]) + "\n\n";
+  if (d.contains("warning")) out += "> **Warning:** " + md(j2s(d["warning"])) + "\n\n";
+  out +=
+      "## Nodes hit\n\n| host | findings | by kind | pids | swept (UTC) |\n|---|---|---|---|---|\n";
+  for (const auto& n : d["nodes_hit"])
+    out += "| " + md(j2s(n["host"])) + " | " + j2s(n["findings"]) + " | " +
+           md(j2s(n["findings_by_kind"])) + " | " + md(j2s(n["pids"])) + " | " + md(j2s(n["utc"])) +
+           " |\n";
+  out +=
+      "\n## By indicator\n\n| type | value | nodes | hits | first seen | on | matched in |\n"
+      "|---|---|---|---|---|---|---|\n";
+  for (const auto& i : d["by_indicator"]) {
+    std::string nodes;
+    for (const auto& h : i["nodes"]) nodes += (nodes.empty() ? "" : ", ") + j2s(h);
+    out += "| " + md(j2s(i["type"])) + " | " + md(j2s(i["value"])) + " | " + md(nodes) + " | " +
+           j2s(i["hits"]) + " | " + md(j2s(i["first_seen"])) + " | " + md(j2s(i["first_seen_on"])) +
+           " | " + md(j2s(i["matched_in"])) + " |\n";
+  }
+  out += "\n## Nodes incomplete\n\n| host | skipped | phases skipped |\n|---|---|---|\n";
+  for (const auto& n : d["nodes_incomplete"])
+    out += "| " + md(j2s(n["host"])) + " | " + md(j2s(n["skipped"])) + " | " +
+           md(j2s(n["phases_skipped"])) + " |\n";
+  if (d.contains("nodes_not_reporting")) {
+    out += "\n## Nodes not reporting\n\n";
+    for (const auto& n : d["nodes_not_reporting"]) out += "- " + md(j2s(n)) + "\n";
+  }
+  out += "\n## Nodes clean\n\n";
+  std::string clean;
+  for (const auto& n : d["nodes_clean"]) clean += (clean.empty() ? "" : ", ") + md(j2s(n));
+  out += (clean.empty() ? "(none)" : clean) + "\n";
+  if (!d["malformed"].empty()) {
+    out += "\n## Result files not read\n\n";
+    for (const auto& m : d["malformed"]) out += "- " + md(j2s(m["error"])) + "\n";
+  }
+  out += "\n**" + tlp + "**\n";
+  return out;
+}
+
+}  // namespace forage::scanners

@@ -1,0 +1,249 @@
+// The ELF core writer against a real forked child (a marker in its heap, a second thread), read
+// back with <elf.h>; the /proc parsers against saved samples and hostile text.
+#include <elf.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/procfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "collector/core.h"
+#include "collector/procfs.h"
+#include "common/error.h"
+
+using namespace forage;
+using namespace forage::collector;
+
+namespace {
+
+constexpr char kMarker[] = "CORE-TEST-MARKER-51e2";
+
+// A child with the marker in its heap and one extra thread, stopped with SIGSTOP like the
+// Freezer does. The pipe tells the parent the marker's address.
+class Child {
+ public:
+  Child() {
+    int fds[2];
+    if (::pipe(fds) != 0) std::abort();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(fds[0]);
+      char* m = static_cast<char*>(std::malloc(64));
+      std::strcpy(m, kMarker);
+      pthread_t t;
+      pthread_create(
+          &t, nullptr,
+          [](void*) -> void* {
+            for (;;) ::pause();
+          },
+          nullptr);
+      uint64_t a = reinterpret_cast<uint64_t>(m);
+      if (::write(fds[1], &a, sizeof a) != sizeof a) _exit(1);
+      for (;;) ::pause();
+    }
+    ::close(fds[1]);
+    if (::read(fds[0], &addr_, sizeof addr_) != sizeof addr_) addr_ = 0;
+    ::close(fds[0]);
+    ::kill(pid_, SIGSTOP);
+    for (int i = 0; i < 200; ++i) {
+      auto s = read_stat("/proc", pid_);
+      if (s && s->state == 'T') break;
+      ::usleep(5000);
+    }
+  }
+  ~Child() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  int pid() const { return pid_; }
+  uint64_t addr() const { return addr_; }
+
+ private:
+  int pid_ = -1;
+  uint64_t addr_ = 0;
+};
+
+struct StringOut : bundle::StreamOut {
+  std::string data;
+  uint64_t cap;
+  explicit StringOut(uint64_t c) : cap(c) {}
+  size_t write(const void* p, size_t n) override {
+    size_t take = static_cast<size_t>(std::min<uint64_t>(n, cap - data.size()));
+    data.append(static_cast<const char*>(p), take);
+    return take;
+  }
+  uint64_t remaining() const override { return cap - data.size(); }
+};
+
+template <typename T>
+T at(const std::string& s, uint64_t off) {
+  T v;
+  if (off + sizeof v > s.size()) throw std::out_of_range("past the core");
+  std::memcpy(&v, s.data() + off, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+TEST(Core, ChildCoreHasMarkerThreadsAndNotes) {
+  Child c;
+  ASSERT_NE(c.addr(), 0u);
+  CoreOptions opt;
+  CorePlan plan = plan_core(c.pid(), opt);
+  EXPECT_EQ(plan.threads.size(), 2u);
+  EXPECT_EQ(plan.registers_source, "ptrace");
+  // Reading the registers must leave the child stopped (back in its group stop).
+  EXPECT_EQ(read_stat("/proc", c.pid())->state, 'T');
+  EXPECT_EQ(read_task_stat("/proc", c.pid(), plan.threads[1].tid)->state, 'T');
+
+  StringOut out(plan.size);
+  CoreWriteStats stats;
+  write_core(plan, opt, out, stats);
+  ASSERT_EQ(out.data.size(), plan.size);
+  EXPECT_FALSE(stats.process_gone);
+
+  auto eh = at<Elf64_Ehdr>(out.data, 0);
+  EXPECT_EQ(std::memcmp(eh.e_ident, ELFMAG, SELFMAG), 0);
+  EXPECT_EQ(eh.e_type, ET_CORE);
+  ASSERT_EQ(eh.e_phnum, plan.segments.size() + 1);
+
+  bool found_marker = false;
+  int prstatus = 0, prpsinfo = 0, auxv = 0, file = 0;
+  for (int i = 0; i < eh.e_phnum; ++i) {
+    auto ph = at<Elf64_Phdr>(out.data, eh.e_phoff + i * sizeof(Elf64_Phdr));
+    if (ph.p_type == PT_NOTE) {
+      uint64_t off = ph.p_offset, end = ph.p_offset + ph.p_filesz;
+      while (off < end) {
+        auto nh = at<Elf64_Nhdr>(out.data, off);
+        uint64_t desc = off + sizeof nh + ((nh.n_namesz + 3) & ~3u);
+        if (nh.n_type == NT_PRSTATUS) {
+          ++prstatus;
+          auto st = at<elf_prstatus>(out.data, desc);
+          if (prstatus == 1) EXPECT_EQ(st.pr_pid, c.pid());  // the leader first
+        }
+        prpsinfo += nh.n_type == NT_PRPSINFO;
+        auxv += nh.n_type == NT_AUXV;
+        file += nh.n_type == NT_FILE;
+        off = desc + ((nh.n_descsz + 3) & ~3u);
+      }
+    } else if (ph.p_type == PT_LOAD && ph.p_vaddr <= c.addr() &&
+               c.addr() + sizeof kMarker <= ph.p_vaddr + ph.p_filesz) {
+      found_marker =
+          out.data.compare(ph.p_offset + (c.addr() - ph.p_vaddr), sizeof kMarker - 1, kMarker) == 0;
+    }
+  }
+  EXPECT_TRUE(found_marker);
+  EXPECT_EQ(prstatus, 2);
+  EXPECT_EQ(prpsinfo, 1);
+  EXPECT_EQ(auxv, 1);
+  EXPECT_EQ(file, 1);
+}
+
+TEST(Core, SizeCapKeepsHeapAndStacksFirst) {
+  Child c;
+  CoreOptions opt;
+  uint64_t heap = 0;
+  for (const auto& s : plan_core(c.pid(), opt).segments)
+    if (s.region.start <= c.addr() && c.addr() < s.region.end) heap = s.file_size;
+  ASSERT_GT(heap, 0u);
+  // Room for the heap and the headers, not for the 8 MiB stack of the second thread as well.
+  opt.max_size = heap + (2 << 20);
+  CorePlan plan = plan_core(c.pid(), opt);
+  EXPECT_LE(plan.size, opt.max_size);
+  bool capped = false;
+  for (const auto& s : plan.segments) {
+    if (s.reason.find("size cap") != std::string::npos) capped = true;
+    // The heap (the marker's region) is small and goes first.
+    if (s.region.start <= c.addr() && c.addr() < s.region.end) {
+      EXPECT_GT(s.file_size, 0u);
+    }
+  }
+  EXPECT_TRUE(capped);
+  EXPECT_NE(plan.to_json().dump().find("--max-core-size"), std::string::npos);
+}
+
+TEST(Core, ProcessExitMidDumpStopsAndSaysWhere) {
+  CorePlan plan;
+  CoreOptions opt;
+  {
+    Child c;
+    plan = plan_core(c.pid(), opt);
+  }  // killed and reaped here
+  StringOut out(plan.size);
+  CoreWriteStats stats;
+  write_core(plan, opt, out, stats);
+  EXPECT_TRUE(stats.process_gone);
+  EXPECT_NE(stats.stopped_at.find("process exited"), std::string::npos);
+  EXPECT_LT(out.data.size(), plan.size);
+}
+
+TEST(Core, MissingProcessIsAnError) {
+  EXPECT_THROW(plan_core(0x3ffffff0, CoreOptions{}), Error);
+}
+
+TEST(Core, NtFileLayout) {
+  std::vector<scanners::MapRegion> r(3);
+  r[0] = {0x1000, 0x3000, "r-xp", 0x2000, "08:01", 7, "/bin/x"};
+  r[1] = {0x5000, 0x6000, "rw-p", 0, "00:00", 0, "[heap]"};
+  r[2] = {0x7000, 0x8000, "r--p", 0, "08:01", 9, "/lib/y (deleted)"};
+  std::string d = nt_file_desc(r, 4096);
+  ASSERT_EQ(d.size(), 16u + 2 * 24 + 7 + 17);
+  EXPECT_EQ(at<uint64_t>(d, 0), 2u);
+  EXPECT_EQ(at<uint64_t>(d, 8), 4096u);
+  EXPECT_EQ(at<uint64_t>(d, 16), 0x1000u);
+  EXPECT_EQ(at<uint64_t>(d, 24), 0x3000u);
+  EXPECT_EQ(at<uint64_t>(d, 32), 2u);  // file offset in pages
+  EXPECT_EQ(std::string(d.data() + 64), "/bin/x");
+  EXPECT_EQ(std::string(d.data() + 71), "/lib/y (deleted)");
+}
+
+TEST(Core, SmapsParsing) {
+  auto u = parse_smaps(
+      "00400000-00452000 r-xp 00000000 08:02 173521 /usr/bin/dbus-daemon\n"
+      "Size:                328 kB\nRss:                 300 kB\nSwap:                  0 kB\n"
+      "7f0000000000-7f0040000000 rw-p 00000000 00:00 0 \n"
+      "Rss:                   0 kB\nSwap:                 12 kB\n"
+      "garbage line without colon\nRss: notanumber kB\n");
+  ASSERT_EQ(u.size(), 2u);
+  EXPECT_EQ(u[0].start, 0x400000u);
+  EXPECT_EQ(u[0].rss_kb, 300u);
+  EXPECT_EQ(u[1].start, 0x7f0000000000u);
+  EXPECT_EQ(u[1].swap_kb, 12u);
+  EXPECT_TRUE(parse_smaps("").empty());
+  EXPECT_TRUE(parse_smaps(std::string("\0\xff-\n:", 5)).empty());
+}
+
+TEST(Procfs, StatWithHostileCommand) {
+  auto s = parse_stat(
+      "42 (a) b) (c) T 7 42 42 0 -1 4194560 100 0 0 0 11 22 0 0 20 5 3 0 12345 1000 10 "
+      "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->pid, 42);
+  EXPECT_EQ(s->comm, "a) b) (c");
+  EXPECT_EQ(s->state, 'T');
+  EXPECT_EQ(s->ppid, 7);
+  EXPECT_EQ(s->utime, 11u);
+  EXPECT_EQ(s->nice, 5);
+  EXPECT_EQ(s->num_threads, 3);
+  EXPECT_EQ(s->start_ticks, 12345u);
+  EXPECT_FALSE(parse_stat(""));
+  EXPECT_FALSE(parse_stat("42 (x"));
+  EXPECT_FALSE(parse_stat("42 (x) T 1 2"));
+  EXPECT_FALSE(parse_stat("x (y) T 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20"));
+}
+
+TEST(Procfs, DescendantsDeepestFirst) {
+  std::vector<std::pair<int, int>> parents = {{10, 1}, {11, 10}, {12, 11}, {13, 10}, {20, 1}};
+  auto d = with_descendants(parents, {10});
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d.front(), 12);
+  EXPECT_EQ(d.back(), 10);
+  // A cycle in hostile input terminates.
+  auto c = with_descendants({{5, 6}, {6, 5}}, {5});
+  EXPECT_EQ(c.size(), 2u);
+}

@@ -1,0 +1,144 @@
+// forage merge: node results parsed strictly, the site report's sections and formats.
+#include "scanners/merge.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "scanners/sweep.h"
+
+namespace forage::scanners {
+namespace {
+
+std::string node(const std::string& host, const std::string& utc, bool incomplete,
+                 const std::vector<std::string>& finding_lines) {
+  std::string out;
+  for (const auto& f : finding_lines) out += f + "\n";
+  out += R"({"kind":"notice","pid":9,"tlp":"AMBER"})"
+         "\n";
+  out += R"({"kind":"summary","findings":)" + std::to_string(finding_lines.size()) +
+         R"(,"scan":"sweep","host":")" + host + R"(","utc":")" + utc +
+         R"(","case":"EGI-1","tlp":"AMBER","indicator_digest":"sha256:ab","skipped":)" +
+         (incomplete ? R"({"budget":3})" : "{}") + R"(,"incomplete":)" +
+         (incomplete ? "true" : "false") + "}\n";
+  return out;
+}
+
+const char* kNetHit =
+    R"({"kind":"ioc","pid":42,"remote":"203.0.113.5:443","ioc":{"type":"ipv4","value":"203.0.113.5"},"phase":"net","match":"remote","tlp":"AMBER"})";
+const char* kPcapHit =
+    R"({"kind":"ioc","pcap":"x.pcap","first_seen":"2026-11-20T01:00:00Z","ioc":{"type":"ipv4","value":"203.0.113.5"},"phase":"pcap","tlp":"AMBER"})";
+const char* kYara =
+    R"({"kind":"yara","path":"/tmp/.x/k","rule":"forage_xmrig_miner","phase":"files","tlp":"AMBER"})";
+
+TEST(Merge, ParsesStrictly) {
+  auto n = parse_node_result(node("wn1", "2026-11-23T10:00:00Z", false, {kNetHit}), "a.jsonl");
+  EXPECT_EQ(n.host, "wn1");
+  EXPECT_EQ(n.findings, 1u);  // the notice is not a finding
+  auto err = [](const std::string& text) {
+    try {
+      parse_node_result(text, "r.jsonl");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(err("{\"kind\":\"ioc\"\n"),
+            "r.jsonl: line 1: not JSON (was the sweep run with --json?)");
+  EXPECT_EQ(err("[1]\n"), "r.jsonl: line 1: not a finding (no \"kind\")");
+  EXPECT_EQ(err(std::string(kNetHit) + "\n"),
+            "r.jsonl: no sweep summary line (the sweep was cut off, or this is not its output)");
+  EXPECT_EQ(err("{\"kind\":\"summary\",\"scan\":\"files\"}\n"),
+            "r.jsonl: line 1: a summary of \"files\", not of a sweep");
+  EXPECT_EQ(err(node("h", "t", false, {}) + std::string(kNetHit) + "\n"),
+            "r.jsonl: line 3: output continues after the summary");
+  EXPECT_EQ(err(""),
+            "r.jsonl: no sweep summary line (the sweep was cut off, or this is not its output)");
+  EXPECT_EQ(err(std::string("\xff\xfe\x00", 3)),
+            "r.jsonl: line 1: not JSON (was the sweep run with --json?)");
+}
+
+TEST(Merge, SiteReportSections) {
+  MergeInput in;
+  in.nodes.push_back(parse_node_result(
+      node("wn1.example.org", "2026-11-23T10:00:00Z", false, {kNetHit, kYara}), "1"));
+  in.nodes.push_back(
+      parse_node_result(node("wn2.example.org", "2026-11-23T10:05:00Z", true, {kPcapHit}), "2"));
+  in.nodes.push_back(
+      parse_node_result(node("wn3.example.org", "2026-11-23T10:01:00Z", false, {}), "3"));
+  in.nodes.push_back(
+      parse_node_result(node("wn4.example.org", "2026-11-23T10:01:00Z", true, {}), "4"));
+  in.malformed.push_back({"5", "5: line 1: not JSON"});
+  in.expected =
+      parse_node_list("wn1\nwn2.example.org  ansible_host=10.0.0.2\n[workers]\n# c\nwn9\n");
+  ASSERT_EQ(in.expected, (std::vector<std::string>{"wn1", "wn2.example.org", "wn9"}));
+  auto r = merge_results(in);
+  const Json& d = r.doc;
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(d["counts"]["hit"], 2);
+  EXPECT_EQ(d["counts"]["clean"], 1);
+  EXPECT_EQ(d["counts"]["incomplete"], 2);
+  EXPECT_EQ(d["nodes_clean"], Json::parse(R"(["wn3.example.org"])"));
+  EXPECT_EQ(d["nodes_not_reporting"], Json::parse(R"(["wn9"])"));
+  // The address was seen on two nodes; first seen is the capture's packet time, on wn2.
+  const Json& first = d["by_indicator"][0];
+  EXPECT_EQ(first["value"], "203.0.113.5");
+  EXPECT_EQ(first["nodes"].size(), 2u);
+  EXPECT_EQ(first["first_seen"], "2026-11-20T01:00:00Z");
+  EXPECT_EQ(first["first_seen_on"], "wn2.example.org");
+  EXPECT_EQ(d["by_indicator"][1]["type"], "yara");
+  EXPECT_EQ(d["nodes_hit"][0]["pids"], Json::parse(R"(["42"])"));
+  EXPECT_EQ(d["malformed"][0]["error"], "5: line 1: not JSON");
+
+  std::string md = site_report_md(d);
+  EXPECT_EQ(md.rfind("**TLP:AMBER**\n", 0), 0u);
+  EXPECT_EQ(md.substr(md.size() - 14), "**TLP:AMBER**\n");
+  EXPECT_NE(md.find("## Nodes not reporting\n\n- wn9\n"), std::string::npos);
+  std::string csv = site_report_csv(d);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "section,host,type,value,count,first_seen,detail,tlp");
+  EXPECT_NE(csv.find("\nnot-reporting,wn9,,,,,,AMBER\n"), std::string::npos);
+}
+
+TEST(Merge, HostileValuesCannotBreakTheFormats) {
+  MergeInput in;
+  std::string evil =
+      R"({"kind":"ioc","path":"x","ioc":{"type":"filename","value":"=cmd|' /C calc'!A0,\"x\"\n| <b>"}})";
+  in.nodes.push_back(parse_node_result(node("wn1", "t", false, {evil}), "1"));
+  auto d = merge_results(in).doc;
+  std::string csv = site_report_csv(d);
+  EXPECT_NE(csv.find("\"'=cmd|' /C calc'!A0,\"\"x\"\"\n| <b>\""), std::string::npos);
+  std::string md = site_report_md(d);
+  EXPECT_EQ(md.find("<b>"), std::string::npos);
+  EXPECT_NE(md.find("\\n\\| &lt;b&gt;"), std::string::npos);
+}
+
+TEST(Merge, ExitCodes) {
+  MergeInput clean;
+  clean.nodes.push_back(parse_node_result(node("a", "t", false, {}), "1"));
+  EXPECT_EQ(merge_results(clean).exit_code, 0);
+  clean.malformed.push_back({"x", "x: bad"});
+  EXPECT_EQ(merge_results(clean).exit_code, 3);
+  MergeInput missing;
+  missing.nodes.push_back(parse_node_result(node("a", "t", false, {}), "1"));
+  missing.expected = {"a", "b"};
+  EXPECT_EQ(merge_results(missing).exit_code, 3);
+}
+
+TEST(Sweep, DigestAndTlpHelpers) {
+  ioc::IocSet a, b;
+  ioc::Indicator i1, i2;
+  i1.type = ioc::Type::kIpv4;
+  i1.value = "192.0.2.1";
+  i2.type = ioc::Type::kUsername;
+  i2.value = "bad";
+  a.add(i1);
+  a.add(i2);
+  b.add(i2);
+  b.add(i1);
+  EXPECT_EQ(indicator_digest(a), indicator_digest(b));  // order does not matter
+  EXPECT_NE(indicator_digest(a), indicator_digest(ioc::IocSet{}));
+  EXPECT_EQ(tlp_short("TLP:AMBER+STRICT"), "AMBER+STRICT");
+  EXPECT_EQ(tlp_short(""), "");
+}
+
+}  // namespace
+}  // namespace forage::scanners
