@@ -47,6 +47,11 @@ bool wanted_member(std::string_view rel) {
       rel.find('/', 10) == std::string_view::npos)
     return true;
   if (starts_with(rel, "data/grid/") && ends_with(rel, ".json")) return true;
+  // The collector's parsed login records (wtmp, btmp) and temp-directory listings: timeline.
+  if (starts_with(rel, "data/logs/") && ends_with(rel, ".json") &&
+      (rel.find("wtmp") != std::string_view::npos || rel.find("btmp") != std::string_view::npos))
+    return true;
+  if (starts_with(rel, "data/host/listings/") && ends_with(rel, ".jsonl")) return true;
   return false;
 }
 
@@ -640,7 +645,62 @@ J build_report(const BundleForReport& b) {
         event(tl, t, str(f.value("log", J())) == "auth" ? "login" : "log", str(f["text"]), rel);
     }
   }
-  if (utmp.is_array()) {
+  // Login records: the collector writes {"source", "records": [...]} (collector/logins.cpp).
+  auto logins = [&](const J& doc, const std::string& rel, const std::string& kind) {
+    const J& recs = doc.is_object() && doc.contains("records") ? doc["records"] : doc;
+    if (!recs.is_array()) return;
+    for (const auto& u : recs) {
+      if (!u.is_object()) continue;
+      std::string type = str(u.value("type", J()));
+      if (!type.empty() && type != "USER_PROCESS" && type != "LOGIN_PROCESS" &&
+          kind != "failed login")
+        continue;  // boot, run-level and dead-process records: not logins
+      std::string t;
+      for (const char* k : {"utc", "login_utc", "time_utc", "time"})
+        if (u.contains(k) && u[k].is_string()) {
+          t = u[k].get<std::string>();
+          break;
+        }
+      if (!t.empty())
+        event(tl, t, "login",
+              kind + ": " + str(u.value("user", J())) + " from " + str(u.value("host", J())) +
+                  " on " + str(u.value("line", J())),
+              rel);
+    }
+  };
+  for (const auto& [rel, data] : b.members) {
+    if (!starts_with(rel, "data/logs/") || !ends_with(rel, ".json")) continue;
+    bool failed = rel.find("btmp") != std::string::npos;
+    logins(parse_json(b.members, rel, problems), rel, failed ? "failed login" : "login");
+  }
+  // Temp-directory listings (JSON lines): the times of executables and scripts there (a busy
+  // /tmp holds thousands of files; those are what an intruder drops), at most kMaxListed.
+  constexpr size_t kMaxListed = 500;
+  size_t listed = 0;
+  for (const auto& [rel, data] : b.members) {
+    if (!starts_with(rel, "data/host/listings/")) continue;
+    size_t pos = 0;
+    while (pos < data.size() && listed < kMaxListed) {
+      size_t nl = data.find('\n', pos);
+      if (nl == std::string::npos) nl = data.size();
+      try {
+        J entry = J::parse(data.substr(pos, nl - pos));
+        std::string magic = entry.is_object() ? str(entry.value("magic", J())) : "";
+        if (magic.find("executable") != std::string::npos ||
+            magic.find("script") != std::string::npos) {
+          file_times(entry, rel, tl);
+          ++listed;
+        }
+      } catch (const std::exception&) {
+        problems.push_back(rel + ": a line that is not JSON, not used");
+        break;
+      }
+      pos = nl + 1;
+    }
+  }
+  if (utmp.is_object() && utmp.contains("records")) {
+    logins(utmp, "data/volatile/utmp.json", "logged in");
+  } else if (utmp.is_array()) {
     for (const auto& u : utmp) {
       if (!u.is_object()) continue;
       std::string t;
