@@ -4,31 +4,16 @@
 
 #include "bundle/bag.h"
 #include "bundle/environment.h"
+#include "cli/lib_versions.h"
 #include "common/error.h"
 #include "forage/version.h"
 
 namespace forage::cli {
 
-std::string yara_version();
-std::string pcap_version();
-std::string magic_version_string();
-std::string openssl_version();
-std::string zstd_version();
-
 namespace {
 
 constexpr const char* kHostCert = "/etc/grid-security/hostcert.pem";
 constexpr const char* kHostKey = "/etc/grid-security/hostkey.pem";
-
-nlohmann::ordered_json library_versions() {
-  nlohmann::ordered_json libs;
-  libs["yara"] = yara_version();
-  libs["libpcap"] = pcap_version();
-  libs["libmagic"] = magic_version_string();
-  libs["openssl"] = openssl_version();
-  libs["zstd"] = zstd_version();
-  return libs;
-}
 
 }  // namespace
 

@@ -5,25 +5,18 @@
 
 #include <fmt/core.h>
 
+#include <spdlog/version.h>
 #include <CLI/Version.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/version.h>
 
 #include "cli/command.h"
+#include "cli/lib_versions.h"
 #include "common/filetype.h"
 #include "forage/version.h"
 
 namespace forage::cli {
 
-std::string yara_version();
-std::string pcap_version();
-std::string magic_version_string();
-std::string openssl_version();
-std::string zstd_version();
-
-namespace {
-
-nlohmann::ordered_json versions() {
+nlohmann::ordered_json library_versions() {
   nlohmann::ordered_json libs;
   libs["yara"] = yara_version();
   libs["libpcap"] = pcap_version();
@@ -33,18 +26,24 @@ nlohmann::ordered_json versions() {
   libs["zstd"] = zstd_version();
   libs["spdlog"] = std::to_string(SPDLOG_VER_MAJOR) + "." + std::to_string(SPDLOG_VER_MINOR) + "." +
                    std::to_string(SPDLOG_VER_PATCH);
-  libs["fmt"] = std::to_string(FMT_VERSION / 10000) + "." + std::to_string(FMT_VERSION / 100 % 100) +
-                "." + std::to_string(FMT_VERSION % 100);
+  libs["fmt"] = std::to_string(FMT_VERSION / 10000) + "." +
+                std::to_string(FMT_VERSION / 100 % 100) + "." + std::to_string(FMT_VERSION % 100);
   libs["nlohmann-json"] = std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
                           std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
                           std::to_string(NLOHMANN_JSON_VERSION_PATCH);
   libs["cli11"] = CLI11_VERSION;
+  return libs;
+}
+
+namespace {
+
+nlohmann::ordered_json versions() {
   nlohmann::ordered_json j;
   j["tool"] = "forage";
   j["version"] = FORAGE_VERSION;
   j["commit"] = FORAGE_GIT_COMMIT;
   j["compiler"] = "gcc " __VERSION__;
-  j["libraries"] = libs;
+  j["libraries"] = library_versions();
   return j;
 }
 
@@ -56,11 +55,12 @@ int print_version(bool json) {
   if (json) {
     out = v.dump() + "\n";
   } else {
-    out = "forage " + v["version"].get<std::string>() + " (commit " + v["commit"].get<std::string>() +
-          ", " + v["compiler"].get<std::string>() + ")\n";
+    out = "forage " + v["version"].get<std::string>() + " (commit " +
+          v["commit"].get<std::string>() + ", " + v["compiler"].get<std::string>() + ")\n";
     for (const auto& [name, value] : v["libraries"].items()) {
       char line[512];
-      std::snprintf(line, sizeof line, "  %-14s %s\n", name.c_str(), value.get<std::string>().c_str());
+      std::snprintf(line, sizeof line, "  %-14s %s\n", name.c_str(),
+                    value.get<std::string>().c_str());
       out += line;
     }
   }
