@@ -91,8 +91,23 @@ bool IpMatcher::add(const ioc::Indicator& ind) {
   return false;
 }
 
+namespace {
+bool test_bit(const std::array<uint64_t, 1024>& f, uint32_t i) {
+  return (f[i >> 6] >> (i & 63)) & 1;
+}
+void set_bit(std::array<uint64_t, 1024>& f, uint32_t i) {
+  f[i >> 6] |= uint64_t{1} << (i & 63);
+}
+uint32_t slot6(uint64_t hi) {
+  return static_cast<uint32_t>(((hi >> 32) * 0x9E3779B97F4A7C15ull) >> 48);
+}
+}  // namespace
+
 bool IpMatcher::add_v4(uint32_t net, int len, const ioc::Indicator* ind) {
   if (!v4_[len].emplace(net & mask4(len), ind).second) return false;
+  uint32_t first = (net & mask4(len)) >> 16;
+  uint32_t count = len >= 16 ? 1 : 1u << (16 - len);  // the /16s a short prefix spans
+  for (uint32_t k = 0; k < count; ++k) set_bit(filter4_, first + k);
   insert_sorted_desc(lens4_, len);
   ++size_;
   return true;
@@ -101,12 +116,17 @@ bool IpMatcher::add_v4(uint32_t net, int len, const ioc::Indicator* ind) {
 bool IpMatcher::add_v6(const uint8_t net[16], int len, const ioc::Indicator* ind) {
   Key6 k{load_be64(net) & mask64(len), load_be64(net + 8) & mask64(len - 64)};
   if (!v6_[len].emplace(k, ind).second) return false;
+  if (len < 32)
+    filter6_off_ = true;  // spans many /32s: no filtering for IPv6
+  else
+    set_bit(filter6_, slot6(k.hi));
   insert_sorted_desc(lens6_, len);
   ++size_;
   return true;
 }
 
 const ioc::Indicator* IpMatcher::match_v4(uint32_t addr) const {
+  if (!test_bit(filter4_, addr >> 16)) return nullptr;
   for (int len : lens4_) {
     const auto& table = v4_[len];
     auto it = table.find(addr & mask4(len));
@@ -118,6 +138,7 @@ const ioc::Indicator* IpMatcher::match_v4(uint32_t addr) const {
 const ioc::Indicator* IpMatcher::match_v6(const uint8_t addr[16]) const {
   if (lens6_.empty()) return nullptr;
   uint64_t hi = load_be64(addr), lo = load_be64(addr + 8);
+  if (!filter6_off_ && !test_bit(filter6_, slot6(hi))) return nullptr;
   for (int len : lens6_) {
     const auto& table = v6_[len];
     auto it = table.find(Key6{hi & mask64(len), lo & mask64(len - 64)});

@@ -170,3 +170,53 @@ TEST(IpMatcher, CostIndependentOfSize) {
   // Generous bound: a linear scan would be 10,000x slower.
   EXPECT_LT(large, small * 20 + 0.05) << "10 indicators " << small << " s, 100k " << large << " s";
 }
+
+namespace forage::scanners {
+namespace {
+
+// The /16 bitmap in front of the tables must never reject an address an indicator covers:
+// prefixes from /8 (spanning 256 /16s) to /32, spread over the whole space, probed at and
+// around their edges.
+TEST(IpMatcher, PrefilterAgreesWithBruteForce) {
+  std::mt19937 rng(7);
+  ioc::IocSet set;
+  std::vector<std::pair<uint32_t, int>> nets;
+  for (int i = 0; i < 3000; ++i) {
+    int len = 8 + static_cast<int>(rng() % 25);
+    uint32_t net = rng() & (~0u << (32 - len));
+    char buf[32];
+    snprintf(buf, sizeof buf, "%u.%u.%u.%u/%d", net >> 24, (net >> 16) & 255, (net >> 8) & 255,
+             net & 255, len);
+    ioc::Indicator in;
+    in.type = ioc::Type::kCidr;
+    in.value = buf;
+    if (set.add(in)) nets.push_back({net, len});
+  }
+  auto m = IpMatcher::from(set);
+  for (int i = 0; i < 30000; ++i) {
+    const auto& [net, len] = nets[rng() % nets.size()];
+    uint32_t span = len == 32 ? 0 : ~0u >> len;
+    uint32_t probes[] = {net, net + span, net + (span ? rng() % span : 0), net + span + 1,
+                         net - 1, static_cast<uint32_t>(rng())};
+    for (uint32_t a : probes) {
+      bool covered = false;
+      for (const auto& [n, l] : nets)
+        if ((a & (~0u << (32 - l))) == n) covered = true;
+      ASSERT_EQ(m.match_v4(a) != nullptr, covered) << a;
+    }
+    if (i > 2000) break;  // the brute force is quadratic; 2,000 rounds x 6 probes suffice
+  }
+  // IPv6 networks of /32 and longer are filtered too: a covered address still matches.
+  ioc::IocSet six;
+  ioc::Indicator a;
+  a.type = ioc::Type::kCidr;
+  a.value = "2001:db8:bad::/48";
+  six.add(a);
+  auto m6 = IpMatcher::from(six);
+  EXPECT_NE(m6.match("2001:db8:bad:1::5"), nullptr);
+  EXPECT_EQ(m6.match("2001:db8:bae::5"), nullptr);
+  EXPECT_EQ(m6.match("2a00:1450::1"), nullptr);
+}
+
+}  // namespace
+}  // namespace forage::scanners
