@@ -643,8 +643,9 @@ std::vector<std::string> expand(const Ctx& c, const std::string& pattern) {
           } else if (S_ISDIR(st.st_mode)) {
             next.push_back(v);
           } else if (S_ISLNK(st.st_mode) && c.root.empty() && !has_glob(comp)) {
-            // A literal directory named by the system (/home -> /data/home) is followed; links
-            // found by globbing, and any link inside a test root, are not.
+            // A literal directory of the table that the host relocated (/home -> /data/home)
+            // is followed; links found by globbing, and any link inside a test root, are not.
+            // The files below it are still opened O_NOFOLLOW.
             struct stat t {};
             if (::stat(v.c_str(), &t) == 0 && S_ISDIR(t.st_mode)) next.push_back(v);
           }
