@@ -42,9 +42,9 @@ yara_cmd=(yara -w -d filepath=/bench -r -p "$threads" "$rules" "$tree")
 iocs="$work/iocs.txt"
 {
   echo "TLP:AMBER bench indicators"
-  head -c 32000 /dev/urandom | od -An -v -tx1 | tr -d ' \n' | fold -w 64 | head -n 999
+  head -c $((999 * 32)) /dev/urandom | od -An -v -tx1 | tr -d ' \n' | fold -w 64
   echo
-  sha256sum "$(find "$tree" -type f | head -1)" | cut -d' ' -f1
+  sha256sum "$(find "$tree" -type f -print -quit)" | cut -d' ' -f1
 } > "$iocs"
 forage_cmd=("$FORAGE" scan files --json --rules "$rules" --iocs "$iocs" --threads "$threads"
             --max-size 0 --nice 0 --ionice none "$tree")

@@ -72,7 +72,8 @@ expect_exit 1 "$FORAGE" scan pcap --iocs "$T/iocs.txt" --json --write-matches "$
 matched=$(summary | jq .packets_matched)
 [ "$(tshark_count "$T/m.pcap" "")" = "$matched" ] && ok || fail "m.pcap does not hold $matched packets"
 [ "$(tshark_count "$T/m.pcap" "$OUTER")" = "$matched" ] && ok || fail "m.pcap holds non-matching packets"
-capinfos -t "$T/m.pcap" | grep -q 'Wireshark/tcpdump/\.\.\. - pcap$' && ok || fail "m.pcap is not a pcap file"
+capinfos -t "$T/m.pcap" >"$T/m.capinfos"
+expect_grep 'Wireshark/tcpdump/\.\.\. - pcap$' "$T/m.capinfos" "m.pcap is not a pcap file"
 # Several link types: one file each.
 expect_exit 1 "$FORAGE" scan pcap --iocs "$T/iocs.txt" --json --write-matches "$T/mm.pcap" "$S"
 jq_check '.write_matches | length' 8  # EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP
