@@ -1,5 +1,7 @@
 #include "bundle/stream.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,7 +23,30 @@ size_t read_full(Source& in, void* data, size_t size) {
 }
 
 FdSink::FdSink(int fd, std::string name, size_t buffer_size)
-    : fd_(fd), name_(std::move(name)), buf_(buffer_size) {}
+    : fd_(fd), name_(std::move(name)), buf_(buffer_size) {
+  struct stat st {};
+  off_t at = ::lseek(fd_, 0, SEEK_CUR);
+  regular_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && at >= 0;
+  if (regular_) base_ = static_cast<uint64_t>(at);
+}
+
+void FdSink::write_back() {
+  if (!regular_ || written_ - started_ < kWindow) return;
+  const auto off = [this](uint64_t n) { return static_cast<off64_t>(base_ + n); };
+  // Best effort: an error here (a file system without it) only means the final fsync does all.
+  if (::sync_file_range(fd_, off(started_), off(written_) - off(started_), SYNC_FILE_RANGE_WRITE) !=
+      0) {
+    regular_ = false;
+    return;
+  }
+  if (started_ > settled_ && ::sync_file_range(fd_, off(settled_), off(started_) - off(settled_),
+                                               SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                                   SYNC_FILE_RANGE_WAIT_AFTER) == 0) {
+    ::posix_fadvise(fd_, off(settled_), off(started_) - off(settled_), POSIX_FADV_DONTNEED);
+    settled_ = started_;
+  }
+  started_ = written_;
+}
 
 void FdSink::write_through(const char* data, size_t size) {
   if (failed_) throw Error(name_ + ": output already failed");
@@ -39,6 +64,7 @@ void FdSink::write_through(const char* data, size_t size) {
     size -= static_cast<size_t>(n);
     written_ += static_cast<uint64_t>(n);
   }
+  write_back();
 }
 
 void FdSink::write(const void* data, size_t size) {

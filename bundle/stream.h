@@ -36,6 +36,9 @@ size_t read_full(Source& in, void* data, size_t size);
 // Buffered writes to a descriptor it does not own. A failed write (disk full, EFBIG under
 // `ulimit -f`, EPIPE) throws forage::Error naming `name`, and every later write throws too:
 // what reached the descriptor before stays as it was.
+// On a regular file it starts writeback of every written window at once and waits for the one
+// before: the final fsync then waits for little, and a multi-GiB core does not fill the node's
+// page cache with dirty pages (the co-located jobs keep their memory).
 class FdSink : public Sink {
  public:
   FdSink(int fd, std::string name, size_t buffer_size = 1 << 20);
@@ -48,7 +51,12 @@ class FdSink : public Sink {
 
  private:
   void write_through(const char* data, size_t size);
+  void write_back();
+  static constexpr uint64_t kWindow = 32u << 20;
   int fd_;
+  bool regular_ = false;                // writeback control applies (not a pipe, socket or tty)
+  uint64_t base_ = 0;                   // file offset of the first byte written through this sink
+  uint64_t started_ = 0, settled_ = 0;  // bytes whose writeback was started / has finished
   std::string name_;
   std::vector<char> buf_;
   size_t used_ = 0;

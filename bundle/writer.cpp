@@ -176,6 +176,7 @@ struct BundleWriter::Impl {
     m.mode = 0644;
     tar->begin(m);
     Hasher h(HashAlgo::kSha256);
+    ConcurrentHasher hashing(h);
     uint64_t got = 0;
     std::string read_error;
     while (got < declared) {
@@ -187,8 +188,8 @@ struct BundleWriter::Impl {
         break;
       }
       if (n == 0) break;
-      h.update(buf.data(), static_cast<size_t>(n));
-      tar->write(buf.data(), static_cast<size_t>(n));
+      hashing.update_while(buf.data(), static_cast<size_t>(n),
+                           [&] { tar->write(buf.data(), static_cast<size_t>(n)); });
       got += static_cast<uint64_t>(n);
     }
     r.from_source = got;
@@ -507,12 +508,12 @@ MemberResult BundleWriter::add_stream(std::string_view bag_path, uint64_t declar
     struct Out : StreamOut {
       Impl& m;
       Hasher h{HashAlgo::kSha256};
+      ConcurrentHasher hashing{h};  // a core is GiBs: hash and write each chunk in parallel
       uint64_t left, extra = 0;
       Out(Impl& impl, uint64_t n) : m(impl), left(n) {}
       size_t write(const void* data, size_t size) override {
         size_t take = static_cast<size_t>(std::min<uint64_t>(size, left));
-        h.update(data, take);
-        m.tar->write(data, take);
+        hashing.update_while(data, take, [&] { m.tar->write(data, take); });
         left -= take;
         extra += size - take;
         return take;

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <utility>
+
 #include "common/error.h"
 #include "common/strings.h"
 
@@ -10,17 +12,23 @@ namespace {
 
 const EVP_MD* md_for(HashAlgo algo) {
   switch (algo) {
-    case HashAlgo::kMd5: return EVP_md5();
-    case HashAlgo::kSha1: return EVP_sha1();
-    case HashAlgo::kSha256: return EVP_sha256();
-    case HashAlgo::kSha512: return EVP_sha512();
+    case HashAlgo::kMd5:
+      return EVP_md5();
+    case HashAlgo::kSha1:
+      return EVP_sha1();
+    case HashAlgo::kSha256:
+      return EVP_sha256();
+    case HashAlgo::kSha512:
+      return EVP_sha512();
   }
   return EVP_sha256();
 }
 
 }  // namespace
 
-void Hasher::Free::operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+void Hasher::Free::operator()(EVP_MD_CTX* c) const {
+  EVP_MD_CTX_free(c);
+}
 
 Hasher::Hasher(HashAlgo algo) : ctx_(EVP_MD_CTX_new()), algo_(algo) {
   if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), md_for(algo), nullptr) != 1)
@@ -43,6 +51,52 @@ std::string sha256_hex(std::string_view data) {
   Hasher h(HashAlgo::kSha256);
   h.update(data);
   return h.final_hex();
+}
+
+ConcurrentHasher::~ConcurrentHasher() {
+  if (!worker_.joinable()) return;
+  {
+    std::lock_guard lk(mu_);
+    quit_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+}
+
+void ConcurrentHasher::begin(const void* data, size_t size) {
+  if (!worker_.joinable()) worker_ = std::thread([this] { run(); });
+  {
+    std::lock_guard lk(mu_);
+    data_ = data;
+    size_ = size;
+    busy_ = true;
+  }
+  cv_.notify_all();
+}
+
+void ConcurrentHasher::wait() {
+  std::unique_lock lk(mu_);
+  cv_.wait(lk, [this] { return !busy_; });
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+}
+
+void ConcurrentHasher::run() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    cv_.wait(lk, [this] { return busy_ || quit_; });
+    if (quit_) return;
+    lk.unlock();
+    std::exception_ptr err;
+    try {
+      h_.update(data_, size_);
+    } catch (...) {
+      err = std::current_exception();
+    }
+    lk.lock();
+    error_ = err;
+    busy_ = false;
+    cv_.notify_all();
+  }
 }
 
 }  // namespace forage
