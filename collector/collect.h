@@ -37,7 +37,7 @@ struct CollectOptions {
   uint64_t max_file_size = 256ull << 20;  // recovered executables and deleted files
   std::string detected_by;
   std::string proc_root = "/proc";
-  std::string cgroup_root = "/sys/fs/cgroup";
+  std::string cgroup_root;      // cgroup v2 mount point; empty: from /proc/self/mountinfo
   std::string host_root = "/";  // disk artefacts below this root
 };
 

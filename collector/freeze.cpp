@@ -40,6 +40,42 @@ std::string cgroup2_path(const std::string& text) {
   return "";
 }
 
+std::string cgroup2_mount_point(std::string_view text) {
+  auto fields = [](std::string_view s) {
+    std::vector<std::string_view> out;
+    for (size_t at = 0; at <= s.size();) {
+      size_t sp = std::min(s.find(' ', at), s.size());
+      if (sp > at) out.push_back(s.substr(at, sp - at));
+      at = sp + 1;
+    }
+    return out;
+  };
+  auto octal = [](char c) { return c >= '0' && c <= '7'; };
+  for (std::string_view line : split_lines(text)) {
+    // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
+    size_t dash = line.find(" - ");
+    if (dash == std::string_view::npos) continue;
+    auto tail = fields(line.substr(dash + 3));
+    if (tail.empty() || tail[0] != "cgroup2") continue;
+    auto head = fields(line.substr(0, dash));
+    if (head.size() < 5 || head[3] != "/") continue;  // a bind mount of a sub-tree: not the root
+    // The kernel writes space, tab, newline and backslash in a mount point as \ooo.
+    std::string point;
+    std::string_view m = head[4];
+    for (size_t i = 0; i < m.size(); ++i) {
+      if (m[i] == '\\' && i + 3 < m.size() && octal(m[i + 1]) && octal(m[i + 2]) &&
+          octal(m[i + 3])) {
+        point += static_cast<char>((m[i + 1] - '0') * 64 + (m[i + 2] - '0') * 8 + (m[i + 3] - '0'));
+        i += 3;
+      } else {
+        point += m[i];
+      }
+    }
+    return point;
+  }
+  return "";
+}
+
 bool cgroup_holds_only(const std::string& procs, const std::vector<int>& tree) {
   std::set<int> in(tree.begin(), tree.end());
   bool any = false;
@@ -55,7 +91,12 @@ bool cgroup_holds_only(const std::string& procs, const std::vector<int>& tree) {
   return any;
 }
 
-Freezer::Freezer(FreezeOptions options) : opt_(std::move(options)) {}
+Freezer::Freezer(FreezeOptions options) : opt_(std::move(options)) {
+  if (opt_.cgroup_root.empty() && opt_.use_cgroup) {
+    if (auto mi = read_proc_file(opt_.proc_root + "/self/mountinfo", 4u << 20))
+      opt_.cgroup_root = cgroup2_mount_point(*mi);
+  }
+}
 
 Freezer::~Freezer() {
   if (keep_) {
@@ -89,7 +130,7 @@ bool Freezer::all_verified() const {
 }
 
 bool Freezer::try_cgroup(const std::vector<int>& tree, const std::vector<int>& targets) {
-  if (!opt_.use_cgroup) return false;
+  if (!opt_.use_cgroup || opt_.cgroup_root.empty()) return false;
   if (::access((opt_.cgroup_root + "/cgroup.controllers").c_str(), F_OK) != 0) return false;
   std::set<std::string> groups;
   for (int pid : tree) {

@@ -2,7 +2,9 @@
 // read (issue 6 step 1).
 //
 // cgroup v2: when a target's cgroup holds only processes being frozen (a batch job's own cgroup,
-// typically), its cgroup.freeze is set: the whole job stops at once and cannot fork away.
+// typically), its cgroup.freeze is set: the whole job stops at once and cannot fork away. The v2
+// hierarchy is found in /proc/self/mountinfo: /sys/fs/cgroup on a unified host, often
+// /sys/fs/cgroup/unified on the hybrid set-ups of EL8-era worker nodes.
 // Otherwise every thread group gets SIGSTOP, children before parents, and the tree is re-read
 // until no new child appears. Each process is then checked stopped (every thread in state T/t in
 // /proc, or the cgroup reports "frozen 1").
@@ -14,6 +16,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,7 +34,7 @@ struct FrozenProcess {
 
 struct FreezeOptions {
   std::string proc_root = "/proc";
-  std::string cgroup_root = "/sys/fs/cgroup";
+  std::string cgroup_root;  // the cgroup v2 mount; empty: found in PROC/self/mountinfo
   bool use_cgroup = true;
   int verify_ms = 3000;  // how long to wait for every thread to report stopped
 };
@@ -73,6 +76,9 @@ class Freezer {
 // The cgroup v2 path of a process from its /proc/PID/cgroup text ("0::/path" line), "" when it
 // has none (cgroup v1 only).
 std::string cgroup2_path(const std::string& proc_cgroup_text);
+
+// Where the cgroup v2 hierarchy is mounted, from a mountinfo text (proc(5)); "" when nowhere.
+std::string cgroup2_mount_point(std::string_view mountinfo_text);
 
 // Whether the pids of a cgroup (its cgroup.procs text) are all in `tree`.
 bool cgroup_holds_only(const std::string& cgroup_procs_text, const std::vector<int>& tree);

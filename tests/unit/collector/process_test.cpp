@@ -103,6 +103,25 @@ TEST(Freezer, CgroupHelpers) {
   EXPECT_FALSE(cgroup_holds_only("10x\n", {10}));
 }
 
+TEST(Freezer, FindsTheCgroup2MountOnUnifiedAndHybridHosts) {
+  const std::string unified =
+      "25 1 0:23 / / rw,relatime - ext4 /dev/vda rw\n"
+      "30 25 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
+      "rw,nsdelegate,memory_recursiveprot\n";
+  EXPECT_EQ(cgroup2_mount_point(unified), "/sys/fs/cgroup");
+  const std::string hybrid =
+      "31 25 0:27 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
+      "34 31 0:30 / /sys/fs/cgroup/freezer rw,relatime shared:13 - cgroup cgroup rw,freezer\n"
+      "32 31 0:28 / /sys/fs/cgroup/unified rw,nosuid,nodev shared:10 - cgroup2 cgroup2 rw\n";
+  EXPECT_EQ(cgroup2_mount_point(hybrid), "/sys/fs/cgroup/unified");
+  // A container's bind mount of a sub-tree is not the hierarchy's root; escapes are decoded.
+  EXPECT_EQ(cgroup2_mount_point("40 1 0:26 /job.slice /mnt/cg rw - cgroup2 cgroup2 rw\n"
+                                "41 1 0:26 / /mnt/my\\040cg rw - cgroup2 cgroup2 rw\n"),
+            "/mnt/my cg");
+  EXPECT_EQ(cgroup2_mount_point("34 31 0:30 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw\n"), "");
+  EXPECT_EQ(cgroup2_mount_point("garbage\n - \n- cgroup2\n"), "");
+}
+
 TEST(Targets, OperatorErrorsAreExit2) {
   TargetSpec s;
   s.pids = {1};
