@@ -35,7 +35,7 @@ constexpr uint16_t kMachine = EM_AARCH64;
 #endif
 
 constexpr uint64_t kChunk = 8u << 20;  // one read from the process
-constexpr size_t kSlice = 256u << 10;  // one hand-over to the bundle writer
+constexpr size_t kSlice = 2u << 20;  // one hand-over to the bundle writer (hashed and written in parallel)
 
 uint64_t align_up(uint64_t v, uint64_t a) {
   return (v + a - 1) / a * a;
