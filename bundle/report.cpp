@@ -9,10 +9,8 @@
 #include <memory>
 #include <set>
 
-#include "bundle/cms_stream.h"
-#include "bundle/ossl.h"
+#include "bundle/layers.h"
 #include "bundle/pax.h"
-#include "bundle/zstd_stream.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/hash.h"
@@ -54,34 +52,6 @@ bool wanted_member(std::string_view rel) {
   if (starts_with(rel, "data/host/listings/") && ends_with(rel, ".jsonl")) return true;
   return false;
 }
-
-// The decoding layers in front of the tar stream, chosen by content (as verify does).
-struct Layers {
-  PeekSource outer;
-  PkeyPtr key;
-  X509Ptr cert;
-  std::unique_ptr<CmsDecryptSource> cms;
-  std::unique_ptr<PeekSource> inner;
-  std::unique_ptr<ZstdSource> zstd;
-  Source* top = nullptr;
-  Layers(Source& in, const std::string& name, const VerifyOptions& o) : outer(in) {
-    Source* s = &outer;
-    if (looks_like_cms_enveloped(outer.peek(64))) {
-      if (o.decrypt_key.empty()) throw Error(name + ": encrypted bundle: give --decrypt-key");
-      key = load_private_key(o.decrypt_key);
-      if (!o.decrypt_cert.empty()) cert = load_certificate(o.decrypt_cert);
-      cms = std::make_unique<CmsDecryptSource>(outer, key.get(), cert.get(), name);
-      s = cms.get();
-    }
-    inner = std::make_unique<PeekSource>(*s);
-    s = inner.get();
-    if (looks_like_zstd(inner->peek(4))) {
-      zstd = std::make_unique<ZstdSource>(*s, name);
-      s = zstd.get();
-    }
-    top = s;
-  }
-};
 
 std::string str(const J& j) {
   if (j.is_string()) return j.get<std::string>();
@@ -313,7 +283,7 @@ BundleForReport read_bundle_for_report(const std::string& path, const VerifyOpti
   FdSource in(fd.get(), path);
   uint64_t total = 0;
   try {
-    Layers layers(in, path, options);
+    BundleLayers layers(in, path, options);
     PaxReader reader(*layers.top, path);
     std::string prefix = b.verify.top + "/";
     while (auto e = reader.next()) {

@@ -10,9 +10,8 @@
 
 #include "bundle/action_log.h"
 #include "bundle/bag.h"
-#include "bundle/cms_stream.h"
+#include "bundle/layers.h"
 #include "bundle/pax.h"
-#include "bundle/zstd_stream.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/hash.h"
@@ -22,42 +21,6 @@ namespace forage::bundle {
 namespace {
 
 constexpr uint64_t kMaxTagFile = 64ull << 20;
-
-// The decoding layers in front of the tar stream, chosen by content.
-struct Layers {
-  PeekSource outer;
-  PkeyPtr key;
-  X509Ptr cert;
-  std::unique_ptr<CmsDecryptSource> cms;
-  std::unique_ptr<PeekSource> inner;
-  std::unique_ptr<ZstdSource> zstd;
-  Source* top = nullptr;
-  std::vector<std::string> names;
-
-  Layers(Source& in, const std::string& name, const VerifyOptions& o) : outer(in) {
-    Source* s = &outer;
-    if (looks_like_cms_enveloped(outer.peek(64))) {
-      if (o.decrypt_key.empty())
-        throw Error(name +
-                    ": the bundle is encrypted (CMS AuthEnvelopedData): give --decrypt-key "
-                    "(and --decrypt-cert)");
-      key = load_private_key(o.decrypt_key);
-      if (!o.decrypt_cert.empty()) cert = load_certificate(o.decrypt_cert);
-      cms = std::make_unique<CmsDecryptSource>(outer, key.get(), cert.get(), name);
-      names.push_back(cms->describe());
-      s = cms.get();
-    }
-    inner = std::make_unique<PeekSource>(*s);
-    s = inner.get();
-    if (looks_like_zstd(inner->peek(4))) {
-      zstd = std::make_unique<ZstdSource>(*s, name);
-      names.push_back("zstd");
-      s = zstd.get();
-    }
-    names.push_back("pax tar");
-    top = s;
-  }
-};
 
 std::string strip_slashes(std::string s) {
   while (s.size() > 1 && s.back() == '/') s.pop_back();
@@ -394,9 +357,9 @@ VerifyReport verify_stream(Source& in, const std::string& name, const VerifyOpti
   VerifyReport r;
   r.input = name;
   Verifier v(r, options);
-  std::unique_ptr<Layers> layers;
+  std::unique_ptr<BundleLayers> layers;
   try {
-    layers = std::make_unique<Layers>(in, name, options);
+    layers = std::make_unique<BundleLayers>(in, name, options);
     r.layers = layers->names;
     v.read_members(*layers->top, name);
   } catch (const Error& e) {
@@ -477,7 +440,7 @@ VerifyReport extract_bundle(const std::string& path, const std::string& dir,
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw system_error(path, errno);
   FdSource in(fd.get(), path);
-  Layers layers(in, path, options);
+  BundleLayers layers(in, path, options);
   PaxReader reader(*layers.top, path);
   std::vector<char> buf(1 << 20);
   auto changed = [&](const std::string& what) {
