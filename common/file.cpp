@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,26 @@ namespace forage {
 void Fd::reset() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+}
+
+MappedFile MappedFile::map(int fd, size_t size, int& error) {
+  error = 0;
+  if (size == 0) {
+    error = EINVAL;
+    return {};
+  }
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (p == MAP_FAILED) {
+    error = errno;
+    return {};
+  }
+  return MappedFile(p, size);
+}
+
+void MappedFile::reset() {
+  if (addr_) ::munmap(addr_, size_);
+  addr_ = nullptr;
+  size_ = 0;
 }
 
 Fd open_evidence(const std::string& path) {

@@ -1,6 +1,7 @@
 // File access that never changes evidence: read-only, no symlink following, no atime update.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -38,6 +39,42 @@ class Fd {
 // CAP_FOWNER; without it the open is retried without O_NOATIME (logged at debug level).
 // Throws forage::Error("<path>: <reason>").
 Fd open_evidence(const std::string& path);
+
+// The first `size` bytes of a regular file mapped read-only and private (nothing is ever written
+// through it, and the file's atime follows the descriptor's O_NOATIME). Reading a page the file
+// no longer backs (truncated since the mapping, or a device I/O error) raises SIGBUS: code that
+// maps files other processes may change must guard its reads (scanners/map_guard.h does).
+class MappedFile {
+ public:
+  MappedFile() = default;
+  // Maps `size` (> 0) bytes of `fd` from offset 0. On failure: an empty MappedFile and the errno
+  // in `error` (ENODEV: the file system cannot map; callers fall back to read()).
+  static MappedFile map(int fd, size_t size, int& error);
+
+  MappedFile(MappedFile&& o) noexcept
+      : addr_(std::exchange(o.addr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  MappedFile& operator=(MappedFile&& o) noexcept {
+    if (this != &o) {
+      reset();
+      addr_ = std::exchange(o.addr_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+    }
+    return *this;
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() { reset(); }
+
+  const uint8_t* data() const { return static_cast<const uint8_t*>(addr_); }
+  size_t size() const { return size_; }
+  explicit operator bool() const { return addr_ != nullptr; }
+  void reset();
+
+ private:
+  MappedFile(void* addr, size_t size) : addr_(addr), size_(size) {}
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+};
 
 // Reads a whole regular file (or stdin for "-") up to `max_bytes`; larger input is an error.
 std::string read_file(const std::string& path, uint64_t max_bytes = 256ull << 20);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "common/filetype.h"
 #include "common/hash.h"
 #include "common/strings.h"
+#include "common/map_guard.h"
 #include "scanners/progress.h"
 
 namespace forage::scanners {
@@ -75,9 +77,17 @@ class Buffer {
   size_t cap_ = 0;
 };
 
-// Reads the whole file into `buf` (reused between files). Returns false with a reason when the
-// file cannot be read; the size read may differ from the walk's if the file changed since.
-bool read_target(const WalkEntry& e, Buffer& buf, size_t& size, uint64_t max_size,
+// A target's bytes: mapped (large files) or read into the worker's buffer.
+struct Content {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  MappedFile map;  // set when mapped
+};
+
+// Opens the walked file and maps or reads it whole (`buf` is reused between files). Returns false
+// with a reason when the file cannot be read; the size read may differ from the walk's if the
+// file changed since.
+bool load_target(const WalkEntry& e, Buffer& buf, Content& c, const FileScanOptions& opts,
                  std::string& reason, std::string& why) {
   Fd fd;
   try {
@@ -101,13 +111,24 @@ bool read_target(const WalkEntry& e, Buffer& buf, size_t& size, uint64_t max_siz
     return false;
   }
   uint64_t want = static_cast<uint64_t>(st.st_size);
-  if (max_size > 0 && want > max_size) {
+  if (opts.walk.max_size > 0 && want > opts.walk.max_size) {
     reason = "too-large";
     return false;
   }
+  if (want > 0 && want >= opts.map_min_size && want <= SIZE_MAX) {
+    int err = 0;
+    c.map = MappedFile::map(fd.get(), static_cast<size_t>(want), err);
+    if (c.map) {
+      c.data = c.map.data();
+      c.size = c.map.size();
+      return true;
+    }
+    // A file system that cannot map (ENODEV) or no address space left: read it instead.
+    spdlog::debug("{}: not mapped ({}), reading it", e.path, std::strerror(err));
+  }
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   buf.ensure(std::max<uint64_t>(want, 1));
-  size = 0;
+  size_t size = 0;
   while (size < want) {
     ssize_t n = ::read(fd.get(), buf.data() + size, want - size);
     if (n < 0) {
@@ -119,6 +140,8 @@ bool read_target(const WalkEntry& e, Buffer& buf, size_t& size, uint64_t max_siz
     if (n == 0) break;  // truncated while we read: scan what was there
     size += static_cast<size_t>(n);
   }
+  c.data = buf.data();
+  c.size = size;
   return true;
 }
 
@@ -155,15 +178,52 @@ struct Worker {
 
   void scan_one(const WalkEntry& e, YaraScanner* yara, FileTyper& typer,
                 std::vector<std::pair<HashAlgo, Hasher>>& hashers, Buffer& buf) {
-    size_t size = 0;
+    Content c;
     std::string reason, why;
-    if (!read_target(e, buf, size, opts.walk.max_size, reason, why)) {
+    if (!load_target(e, buf, c, opts, reason, why)) {
       bool incomplete = reason == "unreadable";
       stats.skipped(reason, e.path, incomplete, why);
       progress.add(1, 0);
       return;
     }
-    const uint8_t* data = buf.data();
+    // Findings wait until the bytes are known good: a mapped file cut short under us reads as
+    // zeros from the cut on, and nothing computed from that may be reported.
+    std::vector<Json> findings;
+    std::optional<Json> notice;
+    YaraStatus yara_status = YaraStatus::kOk;
+    std::string yara_error;
+    if (c.map) {
+      MapGuard guard(c.map);
+      examine(e, c.data, c.size, yara, typer, hashers, findings, notice, yara_status, yara_error);
+      if (guard.faulted()) {
+        struct stat st {};
+        bool shrank = ::lstat(e.path.c_str(), &st) == 0 && st.st_ino == e.ino &&
+                      static_cast<uint64_t>(st.st_size) < c.size;
+        stats.skipped("unreadable", e.path, true,
+                      shrank ? "truncated while being scanned"
+                             : "cut short while being scanned (truncated, or an I/O error)");
+        progress.add(1, 0);
+        return;
+      }
+    } else {
+      examine(e, c.data, c.size, yara, typer, hashers, findings, notice, yara_status, yara_error);
+    }
+    for (const auto& f : findings) reporter.finding(f);
+    if (yara_status == YaraStatus::kTimeout)
+      stats.skipped("yara-timeout", e.path, true,
+                    "YARA stopped after " + std::to_string(in.yara_timeout_s) + " s");
+    else if (yara_status == YaraStatus::kError)
+      stats.skipped("yara-error", e.path, true, yara_error);
+    if (notice) reporter.notice(*notice);
+    stats.scanned(c.size);
+    progress.add(1, c.size);
+  }
+
+  // Hashes, indicators, YARA and the temporary-directory check over one target's bytes.
+  void examine(const WalkEntry& e, const uint8_t* data, size_t size, YaraScanner* yara,
+               FileTyper& typer, std::vector<std::pair<HashAlgo, Hasher>>& hashers,
+               std::vector<Json>& findings, std::optional<Json>& notice, YaraStatus& yara_status,
+               std::string& yara_error) {
     std::string name = base_name(e.path);
     // libmagic is the costliest step after YARA: run it only when a rule reads `filetype`, and
     // otherwise only for files that turn out to be worth reporting.
@@ -193,7 +253,7 @@ struct Worker {
         f["match"] = hash_name(algo);
         f["ioc"] = ioc_json(*ind);
         f["filetype"] = type();
-        reporter.finding(f);
+        findings.push_back(std::move(f));
         found = true;
       }
     }
@@ -204,7 +264,7 @@ struct Worker {
         f.update(target);
         f["match"] = "filename";
         f["ioc"] = ioc_json(*ind);
-        reporter.finding(f);
+        findings.push_back(std::move(f));
         found = true;
       }
       if (const auto* ind = in.iocs->filepath(e.path)) {
@@ -213,7 +273,7 @@ struct Worker {
         f.update(target);
         f["match"] = "filepath";
         f["ioc"] = ioc_json(*ind);
-        reporter.finding(f);
+        findings.push_back(std::move(f));
         found = true;
       }
     }
@@ -233,14 +293,11 @@ struct Worker {
         if (sha256.empty())
           sha256 = sha256_hex(std::string_view(reinterpret_cast<const char*>(data), size));
         f["sha256"] = sha256;
-        reporter.finding(f);
+        findings.push_back(std::move(f));
         found = true;
       }
-      if (r.status == YaraStatus::kTimeout)
-        stats.skipped("yara-timeout", e.path, true,
-                      "YARA stopped after " + std::to_string(in.yara_timeout_s) + " s");
-      else if (r.status == YaraStatus::kError)
-        stats.skipped("yara-error", e.path, true, r.error);
+      yara_status = r.status;
+      yara_error = r.error;
     }
 
     static constexpr uint8_t kElf[4] = {0x7f, 'E', 'L', 'F'};
@@ -254,10 +311,8 @@ struct Worker {
       if (sha256.empty())
         sha256 = sha256_hex(std::string_view(reinterpret_cast<const char*>(data), size));
       n["sha256"] = sha256;
-      reporter.notice(n);
+      notice = std::move(n);
     }
-    stats.scanned(size);
-    progress.add(1, size);
   }
 };
 

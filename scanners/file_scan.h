@@ -28,6 +28,10 @@ struct FileScanOptions {
   WalkOptions walk;
   unsigned threads = 0;  // 0: one per core
   bool progress = false;
+  // Files of at least this many bytes are mapped (no copy: the saving is kernel time), smaller
+  // ones read into a reused buffer (cheaper than mmap+munmap). Findings are the same either way;
+  // a mapped file truncated while it is scanned is reported unreadable instead of half-scanned.
+  uint64_t map_min_size = 64 * 1024;
 };
 
 // Findings go to `reporter`, counts to `stats`. Never throws for a bad target (it is counted);

@@ -298,8 +298,9 @@ YaraScanner::YaraScanner(const YaraRules& rules, int timeout_s) {
       throw Error("libyara: cannot create a scanner: " + yara_error_name(rc));
     scanners_.emplace_back(s);
     if (timeout_s > 0) yr_scanner_set_timeout(s, timeout_s);
-    // We only scan buffers we own (files are read, not mapped), which cannot fault: libyara's
-    // SIGBUS/SIGSEGV catching (a signal handler swapped in and out per scan) is not needed.
+    // Buffers we own cannot fault, and mapped files are scanned under a MapGuard
+    // (common/map_guard.h): libyara's SIGBUS/SIGSEGV catching (a handler swapped in and out per
+    // scan) is not needed.
     yr_scanner_set_flags(s, SCAN_FLAGS_NO_TRYCATCH);
   }
 }
