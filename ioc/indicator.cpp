@@ -4,6 +4,8 @@
 #include <array>
 #include <functional>
 
+#include <sys/mman.h>
+
 #include "common/error.h"
 #include "common/strings.h"
 #include "ioc/tlp.h"
@@ -59,6 +61,16 @@ std::string Source::display() const {
 }
 
 namespace {
+// Asks for 2 MiB pages under [p, p + bytes) (where transparent huge pages are "madvise"-only):
+// one fault then fills 2 MiB instead of 4 KiB, and faults were a third of the run on a 16 MiB
+// broadcast. The range is a heap block we own; the advice changes nothing a program can see.
+void advise_huge_pages(const void* p, size_t bytes) {
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  auto b = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
+  auto e = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kHuge - 1);
+  if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
+}
+
 uint64_t key_hash(Type t, std::string_view value) {
   return std::hash<std::string_view>{}(value) ^ (uint64_t(t) * 0x9E3779B97F4A7C15ull);
 }
@@ -90,6 +102,21 @@ void IocSet::rehash(size_t slots) {
   slots_.assign(slots, Slot{});
   for (size_t i = 0; i < indicators.size(); ++i)
     place(key_hash(indicators[i].type, indicators[i].value), static_cast<uint32_t>(i));
+}
+
+void IocSet::reserve(size_t n) {
+  if (n > indicators.capacity()) {
+    indicators.reserve(n);
+    advise_huge_pages(indicators.data(), n * sizeof(Indicator));
+  }
+  size_t slots = 64;
+  while (slots < n * 2) slots *= 2;
+  if (slots > slots_.size()) {
+    std::vector<Slot>().swap(slots_);
+    slots_.reserve(slots);
+    advise_huge_pages(slots_.data(), slots * sizeof(Slot));
+    rehash(slots);
+  }
 }
 
 bool IocSet::contains(Type t, std::string_view value) const {

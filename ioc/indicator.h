@@ -70,6 +70,10 @@ struct IocSet {
   bool add(Indicator ind);
   // Whether (type, value) is present: lets a reader skip a repeat before building its Indicator.
   bool contains(Type t, std::string_view value) const;
+  // Room for `n` indicators in all, so that adding them moves nothing and never rebuilds the
+  // index. An overestimate costs little: unused indicator storage is never touched, and the
+  // index is written whole but is only 16 bytes per reserved indicator.
+  void reserve(size_t n);
   // Appends everything of `other` (dedup, TLP merged, first case tag kept).
   void merge(IocSet&& other);
   size_t count(Type t) const;

@@ -2,11 +2,17 @@
 
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <optional>
+
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/map_guard.h"
 #include "common/strings.h"
 #include "ioc/tlp.h"
 
@@ -37,6 +43,49 @@ bool looks_like_email(std::string_view data) {
   }
   return known >= 2;
 }
+
+constexpr uint64_t kMaxInput = 256ull << 20;  // read_file's limit
+
+// A whole input's bytes. A regular file is mapped rather than read: read() would first zero a
+// buffer of our own and then copy the file into it, a page fault per 4 KiB page each time, which
+// on a 16 MiB broadcast cost a fifth of the run. The mapping's page-table entries are filled in
+// one call (MADV_POPULATE_READ) instead of one fault per page. A file truncated by another
+// process while it is parsed reads as zeros from the cut on (MapGuard) and is reported.
+class InputBytes {
+ public:
+  explicit InputBytes(const std::string& path) {
+    if (path == "-") {
+      buf_ = read_file(path, kMaxInput);
+      return;
+    }
+    Fd fd = open_evidence(path);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw system_error(path, errno);
+    if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory");
+    if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
+    auto size = static_cast<uint64_t>(st.st_size);
+    if (size > kMaxInput)
+      throw Error(path + ": larger than " + std::to_string(kMaxInput >> 20) + " MiB");
+    int err = 0;
+    if (size > 0) map_ = MappedFile::map(fd.get(), static_cast<size_t>(size), err);
+    if (map_) {
+      void* p = const_cast<uint8_t*>(map_.data());
+      // Old kernels lack MADV_POPULATE_READ (EINVAL): their pages come by faults, as before. A
+      // file that shrank since fstat() fails here (EFAULT) instead of later: read it instead.
+      if (::madvise(p, map_.size(), MADV_POPULATE_READ) != 0 && errno != EINVAL) map_.reset();
+    }
+    if (!map_) buf_ = read_all(fd.get(), path, kMaxInput, size);
+  }
+  const MappedFile* mapping() const { return map_ ? &map_ : nullptr; }
+  std::string_view view() const {
+    if (map_) return {reinterpret_cast<const char*>(map_.data()), map_.size()};
+    return buf_;
+  }
+
+ private:
+  MappedFile map_;
+  std::string buf_;
+};
 
 }  // namespace
 
@@ -132,9 +181,9 @@ void read_input(std::string_view data, const Source& src, const ReadOptions& opt
 IocSet read_files(const std::vector<std::string>& paths, const ReadOptions& opts) {
   IocSet out;
   for (const auto& path : paths) {
-    std::string data;
+    std::optional<InputBytes> data;
     try {
-      data = read_file(path);
+      data.emplace(path);
     } catch (const Error& e) {
       input_problem(opts, out, e.what());
       continue;
@@ -143,7 +192,11 @@ IocSet read_files(const std::vector<std::string>& paths, const ReadOptions& opts
     Source src;
     src.file = path;
     try {
-      read_input(data, src, opts, out);
+      std::optional<MapGuard> guard;
+      if (data->mapping()) guard.emplace(*data->mapping());
+      read_input(data->view(), src, opts, out);
+      if (guard && guard->faulted())
+        throw Error(path + ": truncated by another process while being read");
     } catch (const Error& e) {
       if (!opts.keep_going) throw;
       input_problem(opts, out, e.what());

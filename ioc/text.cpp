@@ -376,6 +376,13 @@ class LineReader {
     // Repeats are common (a broadcast names its C2 in every paragraph): skip them before paying
     // for the context and the copy of the source.
     if (out_.contains(t, value)) return;
+    add_new(t, std::move(value));
+  }
+  // The same for a value not yet in a string of its own: a repeat then costs no allocation.
+  void add_view(Type t, std::string_view value) {
+    if (!out_.contains(t, value)) add_new(t, std::string(value));
+  }
+  void add_new(Type t, std::string value) {
     Indicator ind;
     ind.type = t;
     ind.value = std::move(value);
@@ -405,10 +412,15 @@ class LineReader {
     // All-digit or one-character runs are counters and placeholders ("000...0"), not digests.
     if (std::all_of(s.begin(), s.end(), is_digit)) return;
     if (s.find_first_not_of(s[0]) == std::string_view::npos) return;
-    if (auto t = hash_type(s)) add(*t, to_lower(s));
+    auto t = hash_type(s);
+    if (!t) return;
+    char lower_hex[128];  // the longest hash: SHA-512
+    if (s.size() > sizeof lower_hex) return;
+    std::transform(s.begin(), s.end(), lower_hex, lower);
+    add_view(*t, std::string_view(lower_hex, s.size()));
   }
   void add_filename(std::string_view s) {
-    if (valid_filename(s)) add(Type::kFilename, std::string(s));
+    if (valid_filename(s)) add_view(Type::kFilename, s);
   }
 
   // ---- URLs: "scheme://..." up to a space, a quote or '<' '>' ----
@@ -686,7 +698,7 @@ class LineReader {
       if (name.size() < 2 || name.size() > 64 || std::none_of(name.begin(), name.end(), is_alpha) ||
           lower_in(name, kNotUsers))
         return;
-      add(Type::kUsername, std::string(name));
+      add_view(Type::kUsername, name);
       if (quoted && one_of(at(i), "\"'")) ++i;
       if (!plural) return;
       blanks();
@@ -826,7 +838,7 @@ class LineReader {
       if (t[0] == '/' && std::all_of(first.begin(), first.end(), is_digit)) return;  // "/24"
     }
     if (!valid_utf8(t)) return;
-    add(Type::kFilepath, std::string(t));
+    add_view(Type::kFilepath, t);
     auto slash = t.find_last_of(unix_path ? "/" : "\\/");
     if (slash != std::string_view::npos) add_filename(t.substr(slash + 1));
   }
@@ -931,7 +943,14 @@ class LineReader {
     bool file_ext = ext.size() <= 10 && is_file_extension(ext);
     // "ratatosk.sh" is a script; "ratatosk[.]sh" was defanged, so its author meant a host.
     if (file_ext && !defanged(b, e)) return add_filename(t);
-    if (auto d = canonical_domain(t)) return add(Type::kDomain, *d);
+    if (!file_ext && t.size() <= 253) {
+      // A repeated host costs a look-up, not a new string: the canonical form is the token
+      // lower-cased, and whatever canonical_domain() says, adding a present value does nothing.
+      char folded[253];
+      std::transform(t.begin(), t.end(), folded, lower);
+      if (out_.contains(Type::kDomain, std::string_view(folded, t.size()))) return;
+    }
+    if (auto d = canonical_domain(t)) return add(Type::kDomain, std::move(*d));
     if (file_ext) add_filename(t);
   }
 
@@ -995,7 +1014,7 @@ void read_text(std::string_view text, const Source& src, IocSet& out, bool conte
   // on dense input that was a third of the time. A generous reservation costs address space
   // only (untouched pages are never faulted in); one indicator per 64 bytes is more than dense
   // broadcasts hold.
-  out.indicators.reserve(out.indicators.size() + std::min<size_t>(text.size() / 64, 1u << 22));
+  out.reserve(out.indicators.size() + std::min<size_t>(text.size() / 64, 1u << 22));
   // Every defang form needs one of these bytes: [.] (.) {.} \. .] and hxxp before a ':'.
   std::array<NextByte, 6> defang = {NextByte(text, '['),  NextByte(text, '('), NextByte(text, '{'),
                                     NextByte(text, '\\'), NextByte(text, ']'), NextByte(text, ':')};

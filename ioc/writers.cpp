@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -113,33 +114,54 @@ std::string to_json(const IocSet& set) {
 }
 
 std::string to_tsv(const IocSet& set) {
-  // Views into the set, sorted as "type<TAB>value" strings would sort (a type name is never a
-  // prefix of another, so comparing the names first is the same order). The set is unique by
-  // (type, value) already.
-  // The type's rank among the sorted names stands in for its name while sorting.
+  // Sorted as "type<TAB>value" strings would sort: a type name is never a prefix of another, so
+  // that is by type name, then by value. The set is unique by (type, value) already.
   std::array<std::string_view, std::size(kAllTypes)> names{};
   for (size_t k = 0; k < names.size(); ++k) names[k] = type_name(kAllTypes[k]);
   std::sort(names.begin(), names.end());
-  auto rank = [&](Type t) {
-    return static_cast<int>(std::find(names.begin(), names.end(), type_name(t)) - names.begin());
+  std::array<size_t, std::size(kAllTypes)> rank_of{};
+  for (Type t : kAllTypes)
+    rank_of[static_cast<size_t>(t)] =
+        static_cast<size_t>(std::find(names.begin(), names.end(), type_name(t)) - names.begin());
+
+  // Rows grouped by type first (a counting sort), then each group sorted by value. A row carries
+  // the value's first 8 bytes as a big-endian number: most comparisons end there, without a
+  // call to memcmp or a look at the value's own memory.
+  struct Row {
+    uint64_t prefix;
+    const char* data;
+    size_t size;
   };
-  std::array<int, std::size(kAllTypes)> rank_of{};
-  for (Type t : kAllTypes) rank_of[static_cast<size_t>(t)] = rank(t);
-  std::vector<std::pair<int, std::string_view>> rows;
-  rows.reserve(set.indicators.size());
+  std::array<size_t, std::size(kAllTypes) + 1> begin{};
+  for (const auto& i : set.indicators) ++begin[rank_of[static_cast<size_t>(i.type)] + 1];
+  for (size_t k = 1; k < begin.size(); ++k) begin[k] += begin[k - 1];
+  auto next = begin;
+  std::vector<Row> rows(set.indicators.size());
   size_t bytes = 0;
   for (const auto& i : set.indicators) {
-    rows.emplace_back(rank_of[static_cast<size_t>(i.type)], i.value);
-    bytes += type_name(i.type).size() + i.value.size() + 2;
+    size_t r = rank_of[static_cast<size_t>(i.type)];
+    uint64_t prefix = 0;  // zero-padded: a shorter value still sorts first
+    for (size_t k = 0; k < 8; ++k)
+      prefix = (prefix << 8) | (k < i.value.size() ? static_cast<unsigned char>(i.value[k]) : 0u);
+    rows[next[r]++] = {prefix, i.value.data(), i.value.size()};
+    bytes += names[r].size() + i.value.size() + 2;
   }
-  std::sort(rows.begin(), rows.end());
+  auto less = [](const Row& a, const Row& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return std::string_view(a.data, a.size) < std::string_view(b.data, b.size);
+  };
   std::string out;
   out.reserve(bytes);
-  for (const auto& [r, v] : rows) {
-    out += names[static_cast<size_t>(r)];
-    out += '\t';
-    out += v;
-    out += '\n';
+  for (size_t r = 0; r < names.size(); ++r) {
+    auto first = rows.begin() + static_cast<std::ptrdiff_t>(begin[r]);
+    auto last = rows.begin() + static_cast<std::ptrdiff_t>(begin[r + 1]);
+    std::sort(first, last, less);
+    for (auto it = first; it != last; ++it) {
+      out += names[r];
+      out += '\t';
+      out.append(it->data, it->size);
+      out += '\n';
+    }
   }
   return out;
 }

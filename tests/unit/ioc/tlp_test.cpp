@@ -35,5 +35,24 @@ TEST(Tlp, StrictestLabelWins) {
   EXPECT_FALSE(find_tlp("TLP:REDDISH"));
 }
 
+// find_tlp looks at eight starting positions at a time and at the last few bytes one by one: a
+// label is found at every offset, glued or not, and up to the very end of the text.
+TEST(Tlp, FoundAtEveryOffsetAndAtTheEnd) {
+  for (size_t pad = 0; pad < 24; ++pad) {
+    std::string filler(pad, 'x');
+    std::string spaced(pad, ' ');
+    EXPECT_EQ(find_tlp(spaced + "TLP:RED"), "TLP:RED") << pad;
+    EXPECT_EQ(find_tlp(spaced + "tlp-amber" + spaced), "TLP:AMBER") << pad;
+    EXPECT_EQ(find_tlp(spaced + "Tlp: Green."), "TLP:GREEN") << pad;
+    if (pad > 0) EXPECT_FALSE(find_tlp(filler + "TLP:RED")) << pad;  // glued to a word
+    EXPECT_FALSE(find_tlp(spaced + "TLP:RE")) << pad;  // cut off by the end of the text
+    EXPECT_FALSE(find_tlp(spaced + "TL")) << pad;
+  }
+  EXPECT_EQ(find_tlp(""), std::nullopt);
+  std::string many;
+  for (int k = 0; k < 50; ++k) many += "tl tlp tlpx TLP:CLEAR ";
+  EXPECT_EQ(find_tlp(many + "TLP:AMBER+STRICT " + many), "TLP:AMBER+STRICT");
+}
+
 }  // namespace
 }  // namespace forage::ioc

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -235,6 +236,63 @@ TEST(WritersBpf, EmptySetMatchesNothing) {
   Filter f(expr);
   ASSERT_TRUE(f.ok()) << f.error();
   EXPECT_FALSE(f.matches(ipv4_frame({192, 0, 2, 1}, {192, 0, 2, 2})));
+}
+
+// to_tsv sorts on the first 8 bytes of a value before the rest: values that share those bytes,
+// that are shorter than 8 or than each other, or hold bytes >= 0x80 must still come out in the
+// order of the "type<TAB>value" lines themselves, whatever order they were added in.
+TEST(WritersTsv, SortedLikeTheLinesThemselves) {
+  const std::vector<std::pair<Type, std::string>> items = {
+      {Type::kUrl, "http://c2-2.example.net/b"},
+      {Type::kUrl, "http://c2-2.example.net/a"},
+      {Type::kUrl, "http://c2-10.example.net/"},
+      {Type::kUrl, "http://"},
+      {Type::kUrl, "http:/"},
+      {Type::kDomain, "a.example"},
+      {Type::kDomain, "a.exampl"},
+      {Type::kDomain, "a.ex"},
+      {Type::kDomain, "a.examplf"},
+      {Type::kDomain, "\xc3\xa9t\xc3\xa9.example"},
+      {Type::kDomain, "z.example"},
+      {Type::kUsername, ""},
+      {Type::kUsername, "a"},
+      {Type::kSha256, std::string(64, 'f')},
+      {Type::kSha1, std::string(40, '0')},
+      {Type::kIpv4, "10.0.0.10"},
+      {Type::kIpv4, "10.0.0.9"},
+      {Type::kIpv6, "2001:db8::1"},
+      {Type::kFilename, "x.sh"},
+  };
+  std::vector<std::string> expected;
+  for (const auto& [t, v] : items) expected.push_back(std::string(type_name(t)) + "\t" + v);
+  std::sort(expected.begin(), expected.end());
+  std::string want;
+  for (const auto& line : expected) want += line + "\n";
+  for (bool reversed : {false, true}) {
+    IocSet set;
+    for (size_t k = 0; k < items.size(); ++k) {
+      const auto& [t, v] = items[reversed ? items.size() - 1 - k : k];
+      set.add(make(t, v, k + 1, ""));
+    }
+    EXPECT_EQ(to_tsv(set), want) << reversed;
+  }
+}
+
+// reserve() makes room in advance; it changes nothing about what the set holds or finds.
+TEST(IocSetReserve, KeepsWhatIsThereAndDeduplicates) {
+  IocSet set;
+  ASSERT_TRUE(set.add(make(Type::kIpv4, "192.0.2.1", 1, "")));
+  set.reserve(100000);
+  EXPECT_GE(set.indicators.capacity(), 100000u);
+  EXPECT_TRUE(set.contains(Type::kIpv4, "192.0.2.1"));
+  EXPECT_FALSE(set.add(make(Type::kIpv4, "192.0.2.1", 2, "")));
+  for (int k = 0; k < 1000; ++k)
+    EXPECT_TRUE(set.add(make(Type::kDomain, "h" + std::to_string(k) + ".example.org", 3, "")));
+  set.reserve(10);  // smaller than what is held: nothing lost
+  EXPECT_EQ(set.indicators.size(), 1001u);
+  EXPECT_TRUE(set.contains(Type::kDomain, "h999.example.org"));
+  EXPECT_FALSE(set.contains(Type::kDomain, "h1000.example.org"));
+  EXPECT_FALSE(set.add(make(Type::kDomain, "h500.example.org", 4, "")));
 }
 
 }  // namespace
