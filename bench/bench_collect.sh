@@ -54,10 +54,15 @@ run_gcore() {
 run_gcore_sync() {
   run_gcore && sync "$work/g.$V"
 }
+# What an admin does to get evidence of the same standing by hand: dump, hash, make durable.
+run_gcore_evidence() {
+  run_gcore && sha256sum "$work/g.$V" >"$work/g.sha256" && sync "$work/g.$V"
+}
 
 t_forage=$(best_of "$RUNS" run_forage)
 t_gcore=$(best_of "$RUNS" run_gcore)
 t_gcore_sync=$(best_of "$RUNS" run_gcore_sync)
+t_gcore_evidence=$(best_of "$RUNS" run_gcore_evidence)
 core_bytes=$(stat -c %s "$work/g.$V")
 bundle_bytes=$(stat -c %s "$work/c.tar")
 "$FORAGE" --log-level warn bundle verify "$work/c.tar" --ca-file "$pki/host.pem" >/dev/null \
@@ -73,8 +78,11 @@ printf '%-52s %9s %9s %12s\n' "forage collect --profile process (signed bundle)"
 printf '%-52s %9s %9s %12s\n' "gcore (gdb)" "$t_gcore" "$(mbps "$core_bytes" "$t_gcore")" "$core_bytes"
 printf '%-52s %9s %9s %12s\n' "gcore + sync of its core file" "$t_gcore_sync" \
   "$(mbps "$core_bytes" "$t_gcore_sync")" "$core_bytes"
-echo "ratio forage / gcore: $(ratio "$t_forage" "$t_gcore"); forage / (gcore + sync):" \
-  "$(ratio "$t_forage" "$t_gcore_sync") (target <= 0.7)"
+printf '%-52s %9s %9s %12s\n' "gcore + sha256sum + sync (hashed, durable)" "$t_gcore_evidence" \
+  "$(mbps "$core_bytes" "$t_gcore_evidence")" "$core_bytes"
+echo "ratio forage / gcore: $(ratio "$t_forage" "$t_gcore") (target <= 0.7);" \
+  "forage / (gcore + sync): $(ratio "$t_forage" "$t_gcore_sync");" \
+  "forage / (gcore + sha256sum + sync): $(ratio "$t_forage" "$t_gcore_evidence")"
 sha_kbs=$(openssl speed -evp sha256 -bytes 1048576 -seconds 2 2>/dev/null | awk '/^sha256/ {print $2}' | tr -d k)
 echo "for scale: SHA-256 alone of ${SIZE_MB} MiB takes" \
   "$(awk -v k="$sha_kbs" -v m="$SIZE_MB" 'BEGIN{printf "%.2f", m*1048.576/k}') s on one core here"

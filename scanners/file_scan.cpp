@@ -1,6 +1,7 @@
 #include "scanners/file_scan.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -19,8 +21,8 @@
 #include "common/file.h"
 #include "common/filetype.h"
 #include "common/hash.h"
-#include "common/strings.h"
 #include "common/map_guard.h"
+#include "common/strings.h"
 #include "scanners/progress.h"
 
 namespace forage::scanners {
@@ -351,6 +353,24 @@ Json yara_json(Json target, const YaraMatch& m) {
   return f;
 }
 
+namespace {
+
+// libyara builds and frees every imported module's object tree (pe, elf, math, hash: thousands of
+// small blocks) for each file. With glibc's defaults those blocks sit in fastbins that are
+// consolidated again on the next large request, and the per-thread heaps grow and trim in small
+// steps: about 5 % of a scan of /usr/bin with the bench rules (bench/bench_scan_files.sh, run with
+// the same settings through GLIBC_TUNABLES). Process-wide, once, before the workers start.
+void tune_allocator_for_scans() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    ::mallopt(M_MXFAST, 0);
+    ::mallopt(M_TOP_PAD, 64 << 20);
+    ::mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  });
+}
+
+}  // namespace
+
 void scan_files(const FileScanOptions& opts, const ScanInputs& in, Reporter& reporter,
                 ScanStats& stats) {
   std::vector<WalkEntry> entries = walk(opts.walk, stats);
@@ -363,6 +383,7 @@ void scan_files(const FileScanOptions& opts, const ScanInputs& in, Reporter& rep
 
 void scan_entries(const std::vector<WalkEntry>& entries, const FileScanOptions& opts,
                   const ScanInputs& in, Reporter& reporter, ScanStats& stats) {
+  tune_allocator_for_scans();
   uint64_t total_bytes = 0;
   for (const auto& e : entries) total_bytes += e.size;
 
