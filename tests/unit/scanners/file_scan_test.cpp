@@ -17,32 +17,19 @@
 
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include "common/file.h"
 #include "common/hash.h"
-#include "scanners/file_scan.h"
 #include "common/map_guard.h"
+#include "scanners/file_scan.h"
 
 namespace fs = std::filesystem;
 using namespace forage;
 using namespace forage::scanners;
+using namespace forage::scanners::test;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/forage-filescan-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-void write(const fs::path& p, const std::string& s) {
-  std::ofstream(p, std::ios::binary) << s;
-}
 
 // Deterministic bytes that do not contain the markers.
 std::string filler(size_t n, unsigned seed) {
@@ -53,15 +40,6 @@ std::string filler(size_t n, unsigned seed) {
     c = static_cast<char>('a' + (x >> 16) % 26);
   }
   return s;
-}
-
-ioc::Indicator ind(ioc::Type t, std::string v) {
-  ioc::Indicator i;
-  i.type = t;
-  i.value = std::move(v);
-  i.source.file = "unit";
-  i.tlp = "TLP:AMBER";
-  return i;
 }
 
 // The JSON lines of one scan, in the order written.

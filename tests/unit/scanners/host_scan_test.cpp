@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include "common/error.h"
 #include "common/hash.h"
 #include "scanners/file_scan.h"
@@ -28,34 +30,9 @@
 namespace fs = std::filesystem;
 using namespace forage;
 using namespace forage::scanners;
+using namespace forage::scanners::test;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/forage-scan-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
-};
-
-void write(const fs::path& p, const std::string& s) {
-  std::ofstream(p, std::ios::binary) << s;
-}
-
-ioc::Indicator ind(ioc::Type t, std::string v) {
-  ioc::Indicator i;
-  i.type = t;
-  i.value = std::move(v);
-  i.source.file = "unit";
-  i.tlp = "TLP:AMBER";
-  return i;
-}
 
 // Runs a scan into a memory stream; returns the JSON lines.
 struct Captured {
