@@ -22,8 +22,8 @@ size_t read_full(Source& in, void* data, size_t size) {
   return got;
 }
 
-FdSink::FdSink(int fd, std::string name, size_t buffer_size)
-    : fd_(fd), name_(std::move(name)), buf_(buffer_size) {
+FdSink::FdSink(int fd, std::string name, size_t buffer_size, uint64_t window)
+    : window_(window), fd_(fd), name_(std::move(name)), buf_(buffer_size) {
   struct stat st {};
   off_t at = ::lseek(fd_, 0, SEEK_CUR);
   regular_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && at >= 0;
@@ -31,7 +31,7 @@ FdSink::FdSink(int fd, std::string name, size_t buffer_size)
 }
 
 void FdSink::write_back() {
-  if (!regular_ || written_ - started_ < kWindow) return;
+  if (!regular_ || written_ - started_ < window_) return;
   const auto off = [this](uint64_t n) { return static_cast<off64_t>(base_ + n); };
   // Best effort: an error here (a file system without it) only means the final fsync does all.
   if (::sync_file_range(fd_, off(started_), off(written_) - off(started_), SYNC_FILE_RANGE_WRITE) !=

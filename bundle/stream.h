@@ -41,7 +41,8 @@ size_t read_full(Source& in, void* data, size_t size);
 // page cache with dirty pages (the co-located jobs keep their memory).
 class FdSink : public Sink {
  public:
-  FdSink(int fd, std::string name, size_t buffer_size = 1 << 20);
+  // `window`: bytes per writeback step; at most two windows are dirty at a time.
+  FdSink(int fd, std::string name, size_t buffer_size = 1 << 20, uint64_t window = 128u << 20);
   void write(const void* data, size_t size) override;
   using Sink::write;
   void finish() override { flush(); }
@@ -52,7 +53,7 @@ class FdSink : public Sink {
  private:
   void write_through(const char* data, size_t size);
   void write_back();
-  static constexpr uint64_t kWindow = 32u << 20;
+  uint64_t window_;
   int fd_;
   bool regular_ = false;                // writeback control applies (not a pipe, socket or tty)
   uint64_t base_ = 0;                   // file offset of the first byte written through this sink

@@ -263,7 +263,7 @@ TEST(FdSink, AppendsWholeAfterExistingBytesAcrossWritebackWindows) {
   ASSERT_TRUE(fd);
   std::string chunk(5u << 20, 'a');
   {
-    FdSink s(fd.get(), "o");
+    FdSink s(fd.get(), "o", 1 << 20, 8u << 20);  // small windows: many writeback steps
     for (int i = 0; i < 20; ++i) {
       chunk[0] = static_cast<char>('a' + i);
       s.write(chunk.data(), chunk.size());
