@@ -668,24 +668,8 @@ J build_report(const BundleForReport& b) {
       pos = nl + 1;
     }
   }
-  if (utmp.is_object() && utmp.contains("records")) {
-    logins(utmp, "data/volatile/utmp.json", "logged in");
-  } else if (utmp.is_array()) {
-    for (const auto& u : utmp) {
-      if (!u.is_object()) continue;
-      std::string t;
-      for (const char* k : {"utc", "login_utc", "time_utc", "time"})
-        if (u.contains(k) && u[k].is_string()) {
-          t = u[k].get<std::string>();
-          break;
-        }
-      if (!t.empty())
-        event(tl, t, "login",
-              str(u.value("user", J())) + " from " + str(u.value("host", J())) + " on " +
-                  str(u.value("line", J())),
-              "data/volatile/utmp.json");
-    }
-  }
+  // Also the bare array of records that earlier bundles hold: logins() takes either.
+  logins(utmp, "data/volatile/utmp.json", "logged in");
   file_times(artifacts, "data/host/artifacts.json", tl);
   J t_act = table({"seq", "utc", "actor", "action", "target", "result"});
   for (const auto& a : actions) {

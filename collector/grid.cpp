@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/strings.h"
+#include "scanners/proc_info.h"
 
 namespace forage::collector {
 
@@ -300,18 +301,6 @@ long uid_of(const std::string& proc_root, int pid) {
   return -1;
 }
 
-std::vector<std::string> split_nul(std::string_view s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find('\0', i);
-    if (j == std::string_view::npos) j = s.size();
-    if (j > i) out.emplace_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 // "42" matches "42", "42.server", "42.0"; HTCondor GlobalJobId "schedd#42.0#..." too.
 bool job_matches(const std::string& seen, const std::string& wanted) {
   if (seen.empty() || wanted.empty()) return false;
@@ -527,7 +516,8 @@ std::vector<int> pids_of_batch_job(const std::string& job_id, const std::string&
     }
     if (!hit) {
       try {
-        auto env = split_nul(read_evidence_file(proc_file(proc_root, pid, "environ"), 4 << 20));
+        auto env =
+            scanners::split_nul(read_evidence_file(proc_file(proc_root, pid, "environ"), 4 << 20));
         for (const char* var : kJobVars) {
           if (std::string_view(var) == "_CONDOR_JOB_AD" || std::string_view(var) == "JOBID")
             continue;
