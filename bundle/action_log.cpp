@@ -24,31 +24,6 @@ std::string utc_now_ns() {
   return buf;
 }
 
-std::string utf8_or_escaped(std::string_view s) {
-  if (valid_utf8(s)) return std::string(s);
-  std::string out;
-  for (size_t i = 0; i < s.size();) {
-    // Take the longest valid UTF-8 sequence starting here, else escape one byte.
-    size_t len = 1;
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0xc2 && c <= 0xdf)
-      len = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-      len = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-      len = 4;
-    if (c >= 0x80 && (i + len > s.size() || !valid_utf8(s.substr(i, len)))) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-      ++i;
-      continue;
-    }
-    out.append(s.substr(i, len));
-    i += len;
-  }
-  return out;
-}
 
 void ActionLog::append(std::string_view actor, std::string_view action, std::string_view target,
                        std::string_view result) {

@@ -41,10 +41,6 @@ struct ActionLogCheck {
 // Checks the chain line by line and against the head. Never throws on bad input.
 ActionLogCheck check_action_log(std::string_view jsonl, std::string_view head);
 
-// Text for a JSON string field from bytes that may not be UTF-8 (file names): invalid bytes
-// become "\xNN" so nothing is silently replaced.
-std::string utf8_or_escaped(std::string_view s);
-
 // Current UTC as 2026-11-20T10:15:00.123456789Z.
 std::string utc_now_ns();
 

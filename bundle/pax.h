@@ -111,6 +111,5 @@ class PaxReader {
 };
 
 // Helpers shared with the tests.
-bool valid_utf8(std::string_view s);
 
 }  // namespace forage::bundle

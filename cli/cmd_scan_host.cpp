@@ -85,7 +85,7 @@ struct Loaded {
   std::optional<scanners::YaraRules> rules;
   ioc::IocSet set;
   scanners::IocIndex index;
-  scanners::UserNames users;
+  host::UserNames users;
   scanners::ScanInputs inputs;
   Json info;
 };
@@ -118,7 +118,7 @@ std::unique_ptr<Loaded> load(const CommonOptions& o, bool want_rules) {
   }
   l->index = scanners::IocIndex(l->set);
   l->info["indicators"] = l->index.size();
-  l->users = scanners::UserNames::load(o.users_file);
+  l->users = host::UserNames::load(o.users_file);
   l->inputs.rules = l->rules ? &*l->rules : nullptr;
   l->inputs.iocs = &l->index;
   l->inputs.users = &l->users;

@@ -18,19 +18,25 @@
 
 #include "bundle/action_log.h"
 #include "bundle/writer.h"
-#include "collector/logins.h"
+#include "host/logins.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/filetype.h"
 #include "common/hash.h"
 #include "common/strings.h"
-#include "scanners/users.h"
+#include "host/accounts.h"
 
 namespace forage::collector {
 
+using host::LoginParse;
+using host::parse_utmp;
+using host::LastlogParse;
+using host::parse_lastlog;
+using host::utc_iso;
+using host::kLastlogRecordSize;
+
 namespace {
 
-using bundle::utf8_or_escaped;
 using Json = nlohmann::ordered_json;
 
 constexpr uint64_t kParseMax = 64ull << 20;        // utmp-style files parsed up to this
@@ -569,7 +575,7 @@ struct Ctx {
   const ArtifactOptions& opt;
   std::set<std::string> done;  // virtual paths already taken
   std::vector<PasswdEntry> users;
-  scanners::UserNames names;
+  host::UserNames names;
   FileTyper typer{0};
   dev_t out_dev = 0;
   ino_t out_ino = 0;
@@ -1062,7 +1068,7 @@ ArtifactReport collect_artifacts(bundle::BundleWriter& w, Profile profile,
   try {
     std::string passwd = read_evidence_file(c.real("/etc/passwd"), 64ull << 20);
     c.users = parse_passwd_homes(passwd);
-    c.names = scanners::UserNames::parse(passwd);
+    c.names = host::UserNames::parse(passwd);
   } catch (const Error& e) {
     rep.errors.push_back(std::string("home directories unknown: ") + e.what());
   }

@@ -14,14 +14,19 @@
 #include "collector/freeze.h"
 #include "collector/grid.h"
 #include "collector/incident.h"
-#include "collector/logins.h"
-#include "collector/procfs.h"
+#include "host/logins.h"
+#include "host/proc.h"
 #include "common/error.h"
 #include "common/strings.h"
-#include "scanners/proc_info.h"
-#include "scanners/users.h"
+#include "host/accounts.h"
 
 namespace forage::collector {
+
+using host::parse_stat;
+using host::read_stat;
+using host::read_proc_file;
+using host::parse_utmp;
+using host::utc_iso;
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -168,7 +173,7 @@ class Run {
     for (int pid : targets.pids) {
       std::vector<std::string> env;
       if (auto e = read_proc_file(o_.proc_root + "/" + std::to_string(pid) + "/environ", 16u << 20))
-        env = scanners::split_nul(*e);
+        env = host::split_nul(*e);
       GridContext g = grid_context(pid, env, o_.proc_root);
       store_grid_context(w_, g);
       std::string res =
@@ -252,7 +257,7 @@ class Run {
     in.finished_utc = bundle::utc_now_ns();
     const int64_t boot = boot_epoch(o_.proc_root);
     const long hz = ::sysconf(_SC_CLK_TCK);
-    auto users = scanners::UserNames::load(o_.host_root + "etc/passwd");
+    auto users = host::UserNames::load(o_.host_root + "etc/passwd");
     std::set<std::string> remote;
     for (int pid : targets.pids) {
       IncidentProcess p;

@@ -18,12 +18,20 @@
 #include <mutex>
 #include <thread>
 
-#include "collector/procfs.h"
+#include "host/proc.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/strings.h"
 
 namespace forage::collector {
+
+using host::read_stat;
+using host::read_task_stat;
+using host::thread_ids;
+using host::ProcIds;
+using host::read_ids;
+using host::read_proc_file;
+using host::process_gone;
 namespace {
 
 #if defined(__x86_64__)
@@ -120,13 +128,13 @@ uint32_t phdr_flags(const std::string& perms) {
   return f;
 }
 
-bool anonymous(const scanners::MapRegion& r) {
+bool anonymous(const host::MapRegion& r) {
   return r.path.empty();
 }
 
 // Dump priority under a size cap: what only the process holds first (anonymous memory, heap,
 // stacks), then written file mappings, last read-only file mappings (the files hold those).
-int priority(const scanners::MapRegion& r) {
+int priority(const host::MapRegion& r) {
   if (r.path.empty() || r.path[0] == '[') return 0;
   if (r.perms.size() > 1 && r.perms[1] == 'w') return 1;
   return 2;
@@ -220,8 +228,8 @@ std::vector<SmapsUsage> parse_smaps(std::string_view text) {
   return out;
 }
 
-std::string nt_file_desc(const std::vector<scanners::MapRegion>& regions, uint64_t page_size) {
-  std::vector<const scanners::MapRegion*> files;
+std::string nt_file_desc(const std::vector<host::MapRegion>& regions, uint64_t page_size) {
+  std::vector<const host::MapRegion*> files;
   for (const auto& r : regions)
     if (!r.path.empty() && r.path[0] == '/') files.push_back(&r);
   std::string d;
@@ -282,7 +290,7 @@ CorePlan plan_core(int pid, const CoreOptions& opt) {
     throw Error(dir + ": zombie, no memory left to dump");
   auto maps_text = read_proc_file(dir + "/maps", 256u << 20);
   if (!maps_text) throw system_error(dir + "/maps", errno);
-  auto regions = scanners::parse_maps(*maps_text);
+  auto regions = host::parse_maps(*maps_text);
   std::vector<SmapsUsage> usage;
   if (auto sm = read_proc_file(dir + "/smaps", 512u << 20)) usage = parse_smaps(*sm);
   auto usage_of = [&usage](uint64_t start) -> const SmapsUsage* {
@@ -298,7 +306,7 @@ CorePlan plan_core(int pid, const CoreOptions& opt) {
   for (auto& r : regions) {
     CoreSegment s;
     s.region = r;
-    s.reason = scanners::region_skip_reason(r);
+    s.reason = host::region_skip_reason(r);
     if (s.reason.empty() && anonymous(r)) {
       const SmapsUsage* u = usage_of(r.start);
       if (u && u->rss_kb == 0 && u->swap_kb == 0)

@@ -23,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bundle/writer.h"
-#include "scanners/proc_info.h"
+#include "host/proc.h"
 
 namespace forage::collector {
 
@@ -34,7 +34,7 @@ struct CoreOptions {
 };
 
 struct CoreSegment {
-  scanners::MapRegion region;
+  host::MapRegion region;
   uint64_t file_offset = 0;  // in the core
   uint64_t file_size = 0;    // 0: not dumped (reason says why)
   std::string reason;
@@ -78,7 +78,7 @@ void write_core(const CorePlan& plan, const CoreOptions& options, bundle::Stream
                 CoreWriteStats& stats);
 
 // The NT_FILE note descriptor for these regions (file-backed ones only); exposed for tests.
-std::string nt_file_desc(const std::vector<scanners::MapRegion>& regions, uint64_t page_size);
+std::string nt_file_desc(const std::vector<host::MapRegion>& regions, uint64_t page_size);
 
 // Smaps "Rss:" and "Swap:" of each region, in kB, keyed by start address. Parsed from text so
 // tests can feed saved samples; bad lines are skipped.

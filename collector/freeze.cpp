@@ -14,11 +14,19 @@
 
 #include <spdlog/spdlog.h>
 
-#include "collector/procfs.h"
+#include "host/proc.h"
 #include "common/file.h"
 #include "common/strings.h"
 
 namespace forage::collector {
+
+using host::read_stat;
+using host::read_task_stat;
+using host::thread_ids;
+using host::read_proc_file;
+using host::process_gone;
+using host::pid_parents;
+using host::with_descendants;
 namespace {
 
 bool write_small(const std::string& path, std::string_view text) {

@@ -20,14 +20,13 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/strings.h"
-#include "scanners/proc_info.h"
+#include "host/proc.h"
 
 namespace forage::collector {
 
 namespace {
 
 using bundle::BioPtr;
-using bundle::utf8_or_escaped;
 using bundle::X509Ptr;
 
 constexpr uint64_t kMaxProxyBytes = 1 << 20;
@@ -517,7 +516,7 @@ std::vector<int> pids_of_batch_job(const std::string& job_id, const std::string&
     if (!hit) {
       try {
         auto env =
-            scanners::split_nul(read_evidence_file(proc_file(proc_root, pid, "environ"), 4 << 20));
+            host::split_nul(read_evidence_file(proc_file(proc_root, pid, "environ"), 4 << 20));
         for (const char* var : kJobVars) {
           if (std::string_view(var) == "_CONDOR_JOB_AD" || std::string_view(var) == "JOBID")
             continue;

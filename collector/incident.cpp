@@ -4,13 +4,12 @@
 #include <set>
 
 #include "bundle/action_log.h"
+#include "common/strings.h"
 
 namespace forage::collector {
-
 namespace {
 
 using Json = nlohmann::ordered_json;
-using bundle::utf8_or_escaped;
 
 Json human(std::string_view question) {
   return Json{{"value", kHumanMarker}, {"question", question}};

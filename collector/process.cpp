@@ -19,24 +19,29 @@
 #include <spdlog/spdlog.h>
 
 #include "bundle/action_log.h"
-#include "collector/procfs.h"
+#include "host/proc.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/strings.h"
 #include "scanners/net_scan.h"
-#include "scanners/proc_info.h"
 #include "scanners/proc_scan.h"
 #include "scanners/report.h"
 #include "scanners/scan_stats.h"
-#include "scanners/users.h"
+#include "host/accounts.h"
 
 namespace forage::collector {
+
+using host::read_stat;
+using host::read_ids;
+using host::read_proc_file;
+using host::read_link;
+using host::process_gone;
 namespace {
 
 using Json = nlohmann::ordered_json;
 
 std::string text_of(std::string_view s) {
-  return bundle::utf8_or_escaped(s);
+  return utf8_or_escaped(s);
 }
 
 template <typename T>
@@ -104,7 +109,7 @@ Json link_or_null(const std::string& path) {
 
 Json environ_json(std::string_view bytes) {
   Json o = Json::object();
-  for (const auto& kv : scanners::split_nul(bytes)) {
+  for (const auto& kv : host::split_nul(bytes)) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos)
       o[text_of(kv)] = nullptr;
@@ -135,7 +140,7 @@ Targets select_targets(const TargetSpec& spec) {
     if (protected_pids.count(pid)) return std::to_string(pid) + " (an ancestor of forage)";
     // A zombie has no exe and no maps either: it is not a kernel thread.
     if (process_gone(spec.proc_root, pid)) return "";
-    auto info = scanners::read_proc(spec.proc_root, pid);
+    auto info = host::read_proc(spec.proc_root, pid);
     if (info && info->kernel_thread) return std::to_string(pid) + " (kernel thread)";
     return "";
   };
@@ -176,7 +181,7 @@ Targets select_targets(const TargetSpec& spec) {
   if (!spec.user.empty()) {
     auto uid = resolve_user(spec.user, spec.passwd);
     if (!uid) throw Error("--user " + spec.user + ": no such user in " + spec.passwd);
-    for (int pid : scanners::list_pids(spec.proc_root)) {
+    for (int pid : host::list_pids(spec.proc_root)) {
       auto ids = read_ids(spec.proc_root, pid);
       if (ids && ids->uid == *uid) add_found(pid, "--user " + spec.user);
     }
@@ -229,7 +234,7 @@ Targets select_targets(const TargetSpec& spec) {
 Json process_table(const std::string& proc_root) {
   Json table = Json::array();
   const long hz = ::sysconf(_SC_CLK_TCK);
-  for (int pid : scanners::list_pids(proc_root)) {
+  for (int pid : host::list_pids(proc_root)) {
     auto st = read_stat(proc_root, pid);
     if (!st) continue;
     const std::string dir = pid_dir(proc_root, pid);
@@ -247,7 +252,7 @@ Json process_table(const std::string& proc_root) {
     auto cmd = read_proc_file(dir + "/cmdline", 1 << 20);
     Json argv = Json::array();
     if (cmd)
-      for (const auto& a : scanners::split_nul(*cmd)) argv.push_back(text_of(a));
+      for (const auto& a : host::split_nul(*cmd)) argv.push_back(text_of(a));
     p["cmdline"] = std::move(argv);
     p["exe"] = link_or_null(dir + "/exe");
     p["cwd"] = link_or_null(dir + "/cwd");
@@ -261,15 +266,15 @@ Json process_table(const std::string& proc_root) {
 
 Json host_sockets(const std::string& proc_root) {
   Json out = Json::array();
-  auto owners = scanners::socket_owners(proc_root);
+  auto owners = host::socket_owners(proc_root);
   for (const char* proto : {"tcp", "tcp6", "udp", "udp6"}) {
     auto text = read_proc_file(proc_root + "/net/" + proto, 256u << 20);
     if (!text) continue;
-    for (const auto& s : scanners::parse_proc_net(*text, proto)) {
+    for (const auto& s : host::parse_proc_net(*text, proto)) {
       Json o;
       o["proto"] = s.proto;
-      o["local"] = scanners::endpoint(s, false);
-      o["remote"] = scanners::endpoint(s, true);
+      o["local"] = host::endpoint(s, false);
+      o["remote"] = host::endpoint(s, true);
       o["state"] = s.state;
       o["uid"] = s.uid;
       o["inode"] = s.inode;
@@ -293,7 +298,7 @@ Json process_state(const std::string& proc_root, int pid, const Json& sockets) {
   if (auto s = read_proc_file(dir + "/limits", 1 << 16)) p["limits"] = lines_of(*s);
   if (auto s = read_proc_file(dir + "/cmdline", 1 << 20)) {
     Json argv = Json::array();
-    for (const auto& a : scanners::split_nul(*s)) argv.push_back(text_of(a));
+    for (const auto& a : host::split_nul(*s)) argv.push_back(text_of(a));
     p["cmdline"] = std::move(argv);
   }
   auto env = read_proc_file(dir + "/environ", 16u << 20);

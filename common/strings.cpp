@@ -1,6 +1,8 @@
 #include "common/strings.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 
 namespace forage {
 
@@ -72,6 +74,64 @@ std::string printable(std::string_view s, size_t max) {
     } else {
       out += static_cast<char>(c);
     }
+  }
+  return out;
+}
+
+bool valid_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size(), i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf)
+      len = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+      len = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+      len = 4, cp = c & 0x07;
+    else
+      return false;
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string utf8_or_escaped(std::string_view s) {
+  if (valid_utf8(s)) return std::string(s);
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    // Take the longest valid UTF-8 sequence starting here, else escape one byte.
+    size_t len = 1;
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0xc2 && c <= 0xdf)
+      len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+      len = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+      len = 4;
+    if (c >= 0x80 && (i + len > s.size() || !valid_utf8(s.substr(i, len)))) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, len));
+    i += len;
   }
   return out;
 }

@@ -15,5 +15,10 @@ std::vector<std::string_view> split_lines(std::string_view text);  // \n, \r\n; 
 std::string hex(const unsigned char* data, size_t size);
 // Printable, single-line rendering of untrusted text for messages (control bytes escaped, capped).
 std::string printable(std::string_view s, size_t max = 120);
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+bool valid_utf8(std::string_view s);
+// The text as it is when it is valid UTF-8, else with each invalid byte written \xNN: for JSON
+// records of untrusted names.
+std::string utf8_or_escaped(std::string_view s);
 
 }  // namespace forage

@@ -11,7 +11,7 @@
 #include "scanners/ioc_match.h"
 #include "scanners/report.h"
 #include "scanners/scan_stats.h"
-#include "scanners/users.h"
+#include "host/accounts.h"
 #include "scanners/yara_rules.h"
 
 namespace forage::scanners {
@@ -20,7 +20,7 @@ namespace forage::scanners {
 struct ScanInputs {
   const YaraRules* rules = nullptr;  // null: no YARA
   const IocIndex* iocs = nullptr;    // null or empty: no indicators
-  const UserNames* users = nullptr;  // null: owners as numbers
+  const host::UserNames* users = nullptr;  // null: owners as numbers
   int yara_timeout_s = 60;           // per target (file, memory region); 0: none
 };
 

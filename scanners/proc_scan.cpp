@@ -18,10 +18,16 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/hash.h"
-#include "scanners/proc_info.h"
+#include "host/proc.h"
 #include "scanners/progress.h"
 
 namespace forage::scanners {
+
+using host::list_pids;
+using host::parse_maps;
+using host::region_skip_reason;
+using host::ProcInfo;
+using host::read_proc;
 namespace {
 
 constexpr unsigned kMaxThreads = 32;  // libyara's limit on scanners alive at once

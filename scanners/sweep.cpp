@@ -28,6 +28,8 @@
 #include "scanners/proc_scan.h"
 
 namespace forage::scanners {
+
+using host::UserNames;
 namespace {
 
 using Clock = std::chrono::steady_clock;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "bundle/action_log.h"
+#include "common/strings.h"
 #include "bundle/bag.h"
 #include "bundle/stream.h"
 #include "bundle/verify.h"
@@ -52,6 +53,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)forage::bundle::parse_manifest(input, "fuzz", problems);
   (void)forage::bundle::parse_bag_info(input);
   (void)forage::bundle::check_action_log(input, input);
-  (void)forage::bundle::utf8_or_escaped(input);
+  (void)forage::utf8_or_escaped(input);
   return 0;
 }

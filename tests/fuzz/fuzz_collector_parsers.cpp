@@ -8,13 +8,14 @@
 
 #include "collector/artifacts.h"
 #include "collector/grid.h"
-#include "collector/logins.h"
-#include "scanners/users.h"
+#include "host/logins.h"
+#include "host/accounts.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace forage::collector;
+  using namespace forage::host;
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  static const auto names = forage::scanners::UserNames::parse("root:x:0:0::/root:/bin/sh\n");
+  static const auto names = UserNames::parse("root:x:0:0::/root:/bin/sh\n");
   size_t sink = 0;
   sink += to_json(parse_utmp(in), "fuzz").dump().size();
   sink += to_json(parse_lastlog(in, names, 1000), "fuzz").dump().size();

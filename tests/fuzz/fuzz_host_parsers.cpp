@@ -6,8 +6,8 @@
 
 #include "scanners/ioc_match.h"
 #include "scanners/net_scan.h"
-#include "scanners/proc_info.h"
-#include "scanners/users.h"
+#include "host/proc.h"
+#include "host/accounts.h"
 
 namespace {
 
@@ -38,15 +38,15 @@ const forage::scanners::IocIndex& index() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
   size_t bad = 0;
-  for (const auto& r : forage::scanners::parse_maps(in, &bad))
-    (void)forage::scanners::region_skip_reason(r);
+  for (const auto& r : forage::host::parse_maps(in, &bad))
+    (void)forage::host::region_skip_reason(r);
   for (const char* proto : {"tcp", "tcp6", "udp", "udp6"})
-    for (const auto& s : forage::scanners::parse_proc_net(in, proto, &bad)) {
-      (void)forage::scanners::endpoint(s, true);
-      (void)forage::scanners::endpoint(s, false);
+    for (const auto& s : forage::host::parse_proc_net(in, proto, &bad)) {
+      (void)forage::host::endpoint(s, true);
+      (void)forage::host::endpoint(s, false);
     }
-  (void)forage::scanners::UserNames::parse(in).name(0);
-  (void)forage::scanners::split_nul(in);
+  (void)forage::host::UserNames::parse(in).name(0);
+  (void)forage::host::split_nul(in);
   (void)index().in_text(in);
   (void)index().filepath(in);
   (void)index().ips().match(in);

@@ -4,6 +4,7 @@
 // script files, a FIFO, a link, a proxy file. GNU tar, sha256sum and verify_bundle judge the
 // bundle; no byte of any private key or password hash may be in it.
 #include "collector/artifacts.h"
+#include "host/logins.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "common/strings.h"
 
 namespace forage::collector {
+using namespace forage::host;
 namespace {
 
 using bundle::test::run;

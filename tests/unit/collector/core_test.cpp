@@ -13,11 +13,12 @@
 #include <gtest/gtest.h>
 
 #include "collector/core.h"
-#include "collector/procfs.h"
+#include "host/proc.h"
 #include "common/error.h"
 
 using namespace forage;
 using namespace forage::collector;
+using namespace forage::host;
 
 namespace {
 
@@ -187,7 +188,7 @@ TEST(Core, MissingProcessIsAnError) {
 }
 
 TEST(Core, NtFileLayout) {
-  std::vector<scanners::MapRegion> r(3);
+  std::vector<host::MapRegion> r(3);
   r[0] = {0x1000, 0x3000, "r-xp", 0x2000, "08:01", 7, "/bin/x"};
   r[1] = {0x5000, 0x6000, "rw-p", 0, "00:00", 0, "[heap]"};
   r[2] = {0x7000, 0x8000, "r--p", 0, "08:01", 9, "/lib/y (deleted)"};

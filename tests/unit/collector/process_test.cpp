@@ -9,13 +9,14 @@
 
 #include "collector/freeze.h"
 #include "collector/process.h"
-#include "collector/procfs.h"
+#include "host/proc.h"
 #include "common/error.h"
 #include "ioc/reader.h"
 #include "scanners/ioc_match.h"
 
 using namespace forage;
 using namespace forage::collector;
+using namespace forage::host;
 
 namespace {
 

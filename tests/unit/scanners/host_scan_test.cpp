@@ -23,13 +23,14 @@
 #include "common/hash.h"
 #include "scanners/file_scan.h"
 #include "scanners/net_scan.h"
-#include "scanners/proc_info.h"
+#include "host/proc.h"
 #include "scanners/proc_scan.h"
-#include "scanners/users.h"
+#include "host/accounts.h"
 
 namespace fs = std::filesystem;
 using namespace forage;
 using namespace forage::scanners;
+using namespace forage::host;
 using namespace forage::scanners::test;
 
 namespace {

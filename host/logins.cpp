@@ -1,4 +1,4 @@
-#include "collector/logins.h"
+#include "host/logins.h"
 
 #include <arpa/inet.h>
 #include <utmp.h>
@@ -7,10 +7,10 @@
 #include <cstring>
 #include <ctime>
 
-#include "bundle/action_log.h"
-#include "scanners/users.h"
+#include "common/strings.h"
+#include "host/accounts.h"
 
-namespace forage::collector {
+namespace forage::host {
 
 // The on-disk layout is glibc's struct utmp / struct lastlog; the offsets are taken from the
 // header so the parser follows the platform, and the sizes are checked so a different ABI fails
@@ -129,7 +129,7 @@ LoginParse parse_utmp(std::string_view bytes) {
   return out;
 }
 
-LastlogParse parse_lastlog(std::string_view bytes, const scanners::UserNames& names,
+LastlogParse parse_lastlog(std::string_view bytes, const UserNames& names,
                            uint32_t first_uid) {
   LastlogParse out;
   size_t n = bytes.size() / kLastlogRecordSize;
@@ -149,7 +149,6 @@ LastlogParse parse_lastlog(std::string_view bytes, const scanners::UserNames& na
 }
 
 nlohmann::ordered_json to_json(const LoginRecord& r) {
-  using bundle::utf8_or_escaped;
   nlohmann::ordered_json j;
   j["offset"] = r.offset;
   j["type"] = r.type_name;
@@ -169,7 +168,7 @@ nlohmann::ordered_json to_json(const LoginRecord& r) {
 
 nlohmann::ordered_json to_json(const LoginParse& p, std::string_view source) {
   nlohmann::ordered_json j;
-  j["source"] = bundle::utf8_or_escaped(source);
+  j["source"] = utf8_or_escaped(source);
   j["format"] = "utmp (glibc struct utmp, 384-byte records)";
   j["record_count"] = p.records.size();
   j["empty_records"] = p.empty_records;
@@ -180,7 +179,6 @@ nlohmann::ordered_json to_json(const LoginParse& p, std::string_view source) {
 }
 
 nlohmann::ordered_json to_json(const LastlogParse& p, std::string_view source) {
-  using bundle::utf8_or_escaped;
   nlohmann::ordered_json j;
   j["source"] = utf8_or_escaped(source);
   j["format"] = "lastlog (glibc struct lastlog, 292-byte records indexed by uid)";
@@ -198,4 +196,4 @@ nlohmann::ordered_json to_json(const LastlogParse& p, std::string_view source) {
   return j;
 }
 
-}  // namespace forage::collector
+}  // namespace forage::host

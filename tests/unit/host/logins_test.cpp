@@ -1,7 +1,7 @@
 // utmp/wtmp/btmp and lastlog parsing: records built with the platform's own struct layout, cut
 // and random input (never a crash, never a field longer than its slot), and the machine's real
 // /var/log/wtmp when there is one.
-#include "collector/logins.h"
+#include "host/logins.h"
 
 #include <arpa/inet.h>
 #include <lastlog.h>
@@ -14,9 +14,9 @@
 
 #include <gtest/gtest.h>
 
-#include "scanners/users.h"
+#include "host/accounts.h"
 
-namespace forage::collector {
+namespace forage::host {
 namespace {
 
 std::string record(short type, const char* user, const char* host, const char* line, uint32_t t,
@@ -130,7 +130,7 @@ std::string lastlog_rec(uint32_t t, const char* line, const char* host) {
 }
 
 TEST(Lastlog, RecordsAreIndexedByUid) {
-  auto names = scanners::UserNames::parse("root:x:0:0::/root:/bin/sh\nalice:x:2:2::/h:/bin/sh\n");
+  auto names = host::UserNames::parse("root:x:0:0::/root:/bin/sh\nalice:x:2:2::/h:/bin/sh\n");
   std::string bytes = lastlog_rec(1763633700, "pts/0", "198.51.100.9") +
                       std::string(kLastlogRecordSize, '\0') +
                       lastlog_rec(1763640000, "pts/3", "203.0.113.5") + "xyz";
@@ -153,7 +153,7 @@ TEST(Lastlog, RecordsAreIndexedByUid) {
 
 TEST(Lastlog, RandomBytesNeverCrash) {
   std::mt19937 rng(7);
-  scanners::UserNames none;
+  host::UserNames none;
   for (int i = 0; i < 1000; ++i) {
     std::string b(rng() % (4 * kLastlogRecordSize), '\0');
     for (auto& c : b) c = static_cast<char>(rng());
@@ -177,4 +177,4 @@ TEST(Utmp, TheMachinesOwnWtmpParses) {
 }
 
 }  // namespace
-}  // namespace forage::collector
+}  // namespace forage::host

@@ -16,11 +16,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace forage::scanners {
-class UserNames;
-}
+namespace forage::host {
 
-namespace forage::collector {
+class UserNames;
 
 inline constexpr size_t kUtmpRecordSize = 384;
 inline constexpr size_t kLastlogRecordSize = 292;
@@ -60,7 +58,7 @@ struct LastlogParse {
 };
 
 // Parses lastlog bytes whose first record is uid `first_uid` (0 for a whole file). Never throws.
-LastlogParse parse_lastlog(std::string_view bytes, const scanners::UserNames& names,
+LastlogParse parse_lastlog(std::string_view bytes, const UserNames& names,
                            uint32_t first_uid = 0);
 
 // ISO 8601 UTC ("2026-11-20T10:15:00Z"), or "" for 0.
@@ -71,4 +69,4 @@ nlohmann::ordered_json to_json(const LoginParse& p, std::string_view source);
 nlohmann::ordered_json to_json(const LastlogParse& p, std::string_view source);
 nlohmann::ordered_json to_json(const LoginRecord& r);
 
-}  // namespace forage::collector
+}  // namespace forage::host
