@@ -163,10 +163,11 @@ struct BundleWriter::Impl {
   }
 
   MemberResult copy_fd(const std::string& rel, int src, const struct stat& st,
-                       const std::string& source) {
+                       const std::string& source, uint64_t max_bytes = UINT64_MAX) {
     MemberResult r;
     r.bag_path = rel;
-    uint64_t declared = static_cast<uint64_t>(st.st_size);
+    const bool over = static_cast<uint64_t>(st.st_size) > max_bytes;
+    uint64_t declared = over ? max_bytes : static_cast<uint64_t>(st.st_size);
     ::posix_fadvise(src, 0, 0, POSIX_FADV_SEQUENTIAL);
     PaxWriter::Member m;
     m.name = member_name(rel);
@@ -194,7 +195,7 @@ struct BundleWriter::Impl {
     }
     r.from_source = got;
     bool grew = false;
-    if (got == declared && read_error.empty()) {
+    if (got == declared && read_error.empty() && !over) {
       char c;
       ssize_t n;
       do n = ::read(src, &c, 1);
@@ -211,7 +212,11 @@ struct BundleWriter::Impl {
     bool changed = ::fstat(src, &after) == 0 &&
                    (after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
                     after.st_mtim.tv_nsec != st.st_mtim.tv_nsec);
-    if (!read_error.empty()) {
+    if (over) {
+      r.status = "truncated";
+      r.detail = std::to_string(st.st_size) + " bytes when opened: cut at the " +
+                 std::to_string(max_bytes) + " bytes its budget allowed";
+    } else if (!read_error.empty()) {
       r.status = "padded";
       r.detail = "read error after " + std::to_string(got) + " of " + std::to_string(declared) +
                  " bytes (" + read_error + "), rest zero-filled";
@@ -457,7 +462,8 @@ void BundleWriter::note(std::string_view text) {
   impl_->log.append(who, "note", "", text);
 }
 
-MemberResult BundleWriter::add_fd(std::string_view bag_path, int fd, const std::string& source) {
+MemberResult BundleWriter::add_fd(std::string_view bag_path, int fd, const std::string& source,
+                                  uint64_t max_bytes) {
   Impl& m = *impl_;
   std::string rel = m.checked_rel(bag_path);
   return m.guarded([&] {
@@ -470,8 +476,21 @@ MemberResult BundleWriter::add_fd(std::string_view bag_path, int fd, const std::
       m.skipped(source, r.detail, nullptr);
       return r;
     }
-    return m.copy_fd(rel, fd, st, source);
+    return m.copy_fd(rel, fd, st, source, max_bytes);
   });
+}
+
+void BundleWriter::checkpoint() {
+  Impl& m = *impl_;
+  m.guarded([&] {
+    m.stream->flush();
+    if (!m.to_stdout && ::fdatasync(m.fd) != 0) throw system_error(m.partial_path, errno);
+  });
+}
+
+bool BundleWriter::failed() const {
+  const Impl& m = *impl_;
+  return m.broken || m.fd_sink->failed() || m.state != Impl::State::kOpen;
 }
 
 MemberResult BundleWriter::add_file(std::string_view bag_path, const std::string& source) {
@@ -613,7 +632,7 @@ PathSummary BundleWriter::add_path(std::string_view bag_path, const std::string&
   });
 }
 
-std::string BundleWriter::finish() {
+std::string BundleWriter::finish(bool keep_partial) {
   Impl& m = *impl_;
   m.guarded([&] {
     m.log.append(m.opt.actor, "bundle.seal", m.top,
@@ -639,6 +658,10 @@ std::string BundleWriter::finish() {
   });
   m.state = Impl::State::kFinished;
   if (m.to_stdout) return "-";
+  if (keep_partial) {
+    m.owned_fd.reset();
+    return m.partial_path;
+  }
   m.owned_fd.reset();
   if (::renameat2(AT_FDCWD, m.partial_path.c_str(), AT_FDCWD, m.final_path.c_str(),
                   RENAME_NOREPLACE) != 0) {

@@ -101,8 +101,10 @@ class BundleWriter {
 
   // A regular file by path (opened O_NOFOLLOW|O_NOATIME, read-only).
   MemberResult add_file(std::string_view bag_path, const std::string& source);
-  // An open regular file; its size at the time of the call is the declared size.
-  MemberResult add_fd(std::string_view bag_path, int fd, const std::string& source);
+  // An open regular file; its size at the time of the call is the declared size, cut at
+  // `max_bytes` (a file that grew past the budget it was checked against: status "truncated").
+  MemberResult add_fd(std::string_view bag_path, int fd, const std::string& source,
+                      uint64_t max_bytes = UINT64_MAX);
   MemberResult add_stream(std::string_view bag_path, uint64_t declared_size,
                           const StreamProducer& producer, const std::string& source);
   // A small payload or tag file from memory ("meta/incident.json", "data/scans/x.jsonl").
@@ -111,8 +113,16 @@ class BundleWriter {
   // sockets are recorded and skipped.
   PathSummary add_path(std::string_view bag_path, const std::string& source);
 
-  // Writes the action log, bag-info, manifests and signature; renames B.partial to B.
-  std::string finish();
+  // Everything written so far reaches the disk (fdatasync; a pipe: flushed), or forage::Error:
+  // the collector checks the output this way before an irreversible step (the kill).
+  void checkpoint();
+  // True once the output failed (disk full, closed pipe): nothing more can be written.
+  bool failed() const;
+
+  // Writes the action log, bag-info, manifests and signature; renames B.partial to B. With
+  // keep_partial (an interrupted collection) the sealed bundle keeps its .partial name, so no
+  // one mistakes it for a complete one; it verifies all the same.
+  std::string finish(bool keep_partial = false);
   void abort(std::string_view reason);
 
   uint64_t payload_files() const;

@@ -40,6 +40,7 @@ forage_dep(spdlog LIBS Threads::Threads)
 forage_dep(crypto INCLUDES ${OPENSSL_INCLUDE_DIRS} LIBS ssl crypto ${CMAKE_DL_LIBS} Threads::Threads)
 forage_dep(magic INCLUDES ${MAGIC_INCLUDE_DIRS} LIBS magic lzma bz2 z zstd)
 forage_dep(zstd INCLUDES ${ZSTD_INCLUDE_DIRS} LIBS zstd)
+forage_dep(zlib LIBS z)
 forage_dep(pcap INCLUDES ${PCAP_INCLUDE_DIRS} LIBS ${_pcap_libs} Threads::Threads)
 if(FORAGE_STATIC)
   # An interface source is compiled into each target that links dep::pcap, so the stubs sit in

@@ -1,12 +1,19 @@
-// The host artefacts `forage collect` takes (issue 6 step 7), as ONE declarative table: adding an
-// artefact is adding a row. `forage collect --list-artifacts` prints the table.
+// The host artefacts `forage collect` takes, as ONE declarative table: adding an artefact is adding
+// a row. `forage collect --list-artifacts` prints the table with its budgets and deadlines.
 //
-// Every file is read through bundle::BundleWriter (O_RDONLY|O_NOFOLLOW|O_NOATIME, vanished and
-// changed files recorded). Files that hold a private key (PEM "-----BEGIN ... PRIVATE KEY-----",
-// OpenSSH "openssh-key-v1", PuTTY) are never copied, whatever their row says: only their sha256,
-// size and path are recorded. /etc/shadow is never copied either: only its metadata fields.
+// The host fights back, so every row is read through host/ (host/fs.h): each path below a base
+// directory is opened by descent from the base's fd (no link, no magic link, no other file system
+// is followed), non-blocking, regular files only, off pseudo and FUSE file systems. Homes are read
+// with their owner's rights (host/identity.h): a link or a hard link planted there reveals only
+// what the user could read already. Each row has a byte budget and a deadline, inside a total for
+// all artefacts; files are taken newest first, and what does not fit or is not reached in time is
+// listed in data/host/over-budget.jsonl (path, size, times, owner, sha256 of its first MiB, type),
+// never silently dropped. Files that hold a private key (collector/private_key.h) are never
+// copied, whatever their row says: only their sha256, size and path are recorded. /etc/shadow is
+// never copied either: only its metadata fields.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <string>
@@ -15,6 +22,8 @@
 #include <nlohmann/json.hpp>
 
 #include "collector/profile.h"
+#include "collector/ssh_reach.h"
+#include "host/identity.h"
 
 namespace forage::bundle {
 class BundleWriter;
@@ -46,35 +55,23 @@ struct ArtifactSpec {
   ArtifactParser parser = ArtifactParser::kNone;
   std::string bag_dir;  // "data/logs" or "data/host"
   std::string why;      // one line for --list-artifacts
+  uint64_t budget = 16ull << 20;  // bytes the row may add to the bundle
+  int deadline_s = 30;            // seconds the row may take
 };
 
 const std::vector<ArtifactSpec>& artifact_table();
-// The table as a readable text (one block per row), for `forage collect --list-artifacts`.
-std::string artifact_table_text();
 std::string_view policy_name(ArtifactPolicy p);
-
-struct SshLogReach {
-  int64_t oldest_epoch = 0, newest_epoch = 0;  // 0: no sshd line found
-  uint64_t lines = 0;                          // sshd lines seen
-  std::string oldest, newest;                  // ISO 8601 UTC, "" when no sshd line was found
-  double days = 0;                             // from the oldest sshd line to the collection time
-  double span_days = 0;                        // from the oldest to the newest sshd line
-  bool sec01_six_months = false;               // days >= 182: the logs reach six months back
-  std::vector<std::string> files;              // files that held sshd lines
-  std::vector<std::string> journal_files;      // systemd journal files present (not parsed)
-  std::vector<std::string> remote_ips;         // "from <ip>" of sshd lines (first 1000)
-  std::vector<std::string> accepted;           // "user from ip" of Accepted lines (first 1000)
-  std::string note;                            // how the year of syslog lines was inferred
-
-  nlohmann::ordered_json to_json() const;
-};
 
 struct ArtifactReport {
   uint64_t files_copied = 0, bytes_copied = 0;
   uint64_t hashed_only = 0;               // private keys and other files not copied
   uint64_t listed = 0;                    // entries of the listings
   uint64_t problems = 0;                  // vanished, unreadable, changed while read
-  uint64_t skipped = 0;                   // links, devices, over the cap
+  uint64_t skipped = 0;                   // links, devices, the bundle itself
+  uint64_t over_budget = 0;               // listed, not copied: over a byte budget
+  uint64_t over_budget_bytes = 0;
+  uint64_t not_reached = 0;                // listed, not read: a deadline came first
+  std::vector<std::string> abandoned;     // "<row>: <reason>", one per step cut short
   std::vector<std::string> private_keys;  // paths of files hashed and not copied
   std::vector<std::string> parsed;        // bag paths of the parsed JSON files
   SshLogReach ssh_logs;
@@ -88,26 +85,35 @@ struct ArtifactReport {
 struct ArtifactOptions {
   uint64_t executable_cap = 16ull << 20;  // small executables in listed dirs copied up to this
   uint64_t listing_max_entries = 100000;  // per listed directory tree
-  uint64_t hash_max = 256ull << 20;       // files larger than this are listed without a sha256
+  uint64_t hash_max = 64ull << 20;        // listed files larger than this: sha256 of the head
+  uint64_t head_hash = 1ull << 20;        // the head hashed for large and over-budget files
+  uint64_t max_file_size = 256ull << 20;  // one file's share (--max-file-size)
+  uint64_t max_total = UINT64_MAX;        // all artefacts together (--max-bundle-size)
+  int deadline_s = 150;                   // all artefacts together
+  uint64_t cwd_budget = 64ull << 20;      // each target's cwd listing
+  int cwd_deadline_s = 30;
 };
 
-// Takes every row of the table for `profile` (nothing for Profile::kProcess) plus listings of
-// `extra_dirs` (the targets' cwd). `root` prefixes every path (tests use a fake tree). Writes
-// data/host/artifacts.json (the report) and returns the report. Throws only on output failure.
-ArtifactReport collect_artifacts(bundle::BundleWriter& w, Profile profile,
-                                 const std::vector<std::string>& extra_dirs,
-                                 const std::string& root = "/", const ArtifactOptions& opt = {});
+// A target's working directory, listed one level deep plus the files the target has open below
+// it, with the target owner's rights. Never "/" (the whole disk) or a pseudo file system.
+struct CwdListing {
+  std::string dir;        // as the target sees it (/proc/PID/cwd's link): names the listing
+  std::string open_path;  // what is opened (/proc/PID/cwd, the directory itself); "" = dir
+  host::Identity who;     // the target's owner
+  std::vector<std::string> open_files;  // absolute paths the target holds open
+  int pid = 0;
+};
 
-// Helpers exposed for tests and for the process side.
-// True if the bytes hold a private key (PEM, OpenSSH binary, PuTTY).
-bool holds_private_key(std::string_view bytes);
-// Reads a regular file without blocking on a FIFO, following a link or changing its atime; at
-// most `max_bytes` (more is an error). Throws forage::Error("<path>: <reason>").
-std::string read_evidence_file(const std::string& path, uint64_t max_bytes);
-// sshd-line time range of one auth/secure log text. Syslog lines carry no year: it is inferred
-// from `file_mtime` (a line dated after the file's last change belongs to the year before).
-// `now` (0: the current time) is what `days` counts back from.
-SshLogReach ssh_reach_of_text(std::string_view text, std::time_t file_mtime,
-                              const std::string& name, std::time_t now = 0);
+// The table as a readable text (one block per row, budgets and deadlines), for
+// `forage collect --list-artifacts`.
+std::string artifact_table_text(const ArtifactOptions& opt = {});
+
+// Takes every row of the table for `profile` (nothing for Profile::kProcess) plus the targets'
+// cwd listings. `root` prefixes every path (tests use a fake tree). Writes
+// data/host/artifacts.json (the report) and data/host/over-budget.jsonl, and returns the report.
+// Throws only on output failure.
+ArtifactReport collect_artifacts(bundle::BundleWriter& w, Profile profile,
+                                 const std::vector<CwdListing>& cwds, const std::string& root = "/",
+                                 const ArtifactOptions& opt = {});
 
 }  // namespace forage::collector

@@ -502,9 +502,21 @@ void write_core(const CorePlan& plan, const CoreOptions& opt, bundle::StreamOut&
   CoreWriteStats rstats;
 
   std::thread reader([&] {
+    host::Watchdog watchdog(opt.deadline);  // a read that waits in the kernel returns EINTR
     MemReader mem(plan.pid, open_mem(opt.proc_root, plan.pid));
     for (const auto& s : plan.segments) {
       for (uint64_t pos = 0; pos < s.file_size;) {
+        if (opt.deadline.expired()) {
+          rstats.abandoned = true;
+          char where[160];
+          std::snprintf(where, sizeof where, "abandoned (%s) at %llx (segment %llx-%llx)",
+                        opt.deadline.reason().c_str(),
+                        static_cast<unsigned long long>(s.region.start + pos),
+                        static_cast<unsigned long long>(s.region.start),
+                        static_cast<unsigned long long>(s.region.end));
+          rstats.stopped_at = where;
+          goto done;
+        }
         size_t idx;
         {
           std::unique_lock lk(mu);
@@ -552,6 +564,7 @@ void write_core(const CorePlan& plan, const CoreOptions& opt, bundle::StreamOut&
     stats.unreadable_bytes += rstats.unreadable_bytes;
     stats.unreadable_ranges += rstats.unreadable_ranges;
     stats.process_gone = rstats.process_gone;
+    stats.abandoned = rstats.abandoned;
     stats.stopped_at = rstats.stopped_at;
   };
   try {

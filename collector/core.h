@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bundle/writer.h"
+#include "host/deadline.h"
 #include "host/proc.h"
 
 namespace forage::collector {
@@ -31,6 +32,9 @@ struct CoreOptions {
   std::string proc_root = "/proc";
   uint64_t max_size = 0;  // cap on the core's size in bytes; 0: none
   bool registers = true;  // read registers with ptrace
+  // The dump stops here (the rest of the core is zero-filled and the stats say so): a target
+  // that maps a file of a stalled file system cannot hold the collection.
+  host::Deadline deadline;
 };
 
 struct CoreSegment {
@@ -65,6 +69,7 @@ struct CoreWriteStats {
   uint64_t unreadable_bytes = 0;  // zero-filled after a read error inside a dumped segment
   uint64_t unreadable_ranges = 0;
   bool process_gone = false;  // the process exited mid-dump: the rest is padding
+  bool abandoned = false;     // the deadline came first: the rest is padding
   std::string stopped_at;     // where the dump stopped early, "" when it went to the end
 };
 

@@ -133,6 +133,24 @@ std::vector<int> Freezer::pids() const {
   return out;
 }
 
+std::vector<host::ProcessRef> Freezer::refs() const {
+  std::vector<host::ProcessRef> out;
+  for (const auto& p : frozen_)
+    if (p.ref) out.push_back(*p.ref);
+  return out;
+}
+
+std::string Freezer::resume_hint() const {
+  std::string pids;
+  for (int p : this->pids()) pids += (pids.empty() ? "" : " ") + std::to_string(p);
+  std::string hint;
+  for (const auto& cg : frozen_cgroups_)
+    hint += (hint.empty() ? "" : "; ") + std::string("echo 0 > ") + cg + "/cgroup.freeze";
+  if (std::any_of(frozen_.begin(), frozen_.end(), [](const auto& p) { return p.method == "SIGSTOP"; }))
+    hint += (hint.empty() ? "" : "; ") + std::string("kill -CONT ") + pids;
+  return "resume them with `" + hint + "`, or kill them with `kill -KILL " + pids + "`";
+}
+
 bool Freezer::all_verified() const {
   return std::all_of(frozen_.begin(), frozen_.end(), [](const auto& p) { return p.verified; });
 }
@@ -170,18 +188,26 @@ bool Freezer::try_cgroup(const std::vector<int>& tree, const std::vector<int>& t
     p.pid = pid;
     p.target = named.count(pid) > 0;
     p.method = "cgroup:" + opt_.cgroup_root + (text ? cgroup2_path(*text) : "");
+    p.ref = host::ProcessRef::open(opt_.proc_root, pid, 0, nullptr);
     frozen_.push_back(std::move(p));
   }
   return true;
 }
 
-void Freezer::stop_one(int pid, bool target) {
+void Freezer::stop_one(int pid, bool target, uint64_t expected_start) {
   FrozenProcess p;
   p.pid = pid;
   p.target = target;
   p.method = "SIGSTOP";
+  std::string why;
+  p.ref = host::ProcessRef::open(opt_.proc_root, pid, expected_start, &why);
+  if (!p.ref) {
+    p.problem = "not stopped: " + why;
+    frozen_.push_back(std::move(p));
+    return;
+  }
   if (auto s = read_stat(opt_.proc_root, pid)) p.was_stopped = s->state == 'T';
-  if (::kill(pid, SIGSTOP) != 0) p.problem = std::string("SIGSTOP: ") + std::strerror(errno);
+  if (int err = p.ref->signal(SIGSTOP)) p.problem = std::string("SIGSTOP: ") + std::strerror(err);
   frozen_.push_back(std::move(p));
 }
 
@@ -199,13 +225,17 @@ bool Freezer::verify(const FrozenProcess& p) const {
   return true;
 }
 
-void Freezer::freeze(const std::vector<int>& targets) {
+void Freezer::freeze(const std::vector<int>& targets, const std::map<int, uint64_t>& start_ticks) {
   std::set<int> named(targets.begin(), targets.end());
   auto tree = with_descendants(pid_parents(opt_.proc_root), targets);
+  auto expected = [&](int pid) -> uint64_t {
+    auto it = start_ticks.find(pid);
+    return it == start_ticks.end() ? 0 : it->second;
+  };
   if (!try_cgroup(tree, targets)) {
     // Children first: a parent stopped before its child cannot be signalled about the child's
     // stop, and a child stopped first cannot be told by a watchful parent to flee.
-    for (int pid : tree) stop_one(pid, named.count(pid) > 0);
+    for (int pid : tree) stop_one(pid, named.count(pid) > 0, expected(pid));
     // A fork that raced the signals: stop new descendants until the tree is still.
     for (int round = 0; round < 10; ++round) {
       auto again = with_descendants(pid_parents(opt_.proc_root), pids());
@@ -214,7 +244,7 @@ void Freezer::freeze(const std::vector<int>& targets) {
         if (std::none_of(frozen_.begin(), frozen_.end(), [pid](auto& f) { return f.pid == pid; }))
           fresh.push_back(pid);
       if (fresh.empty()) break;
-      for (int pid : fresh) stop_one(pid, false);
+      for (int pid : fresh) stop_one(pid, false, 0);
     }
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opt_.verify_ms);
@@ -240,8 +270,9 @@ void Freezer::thaw() {
   for (const auto& cg : frozen_cgroups_) write_small(cg + "/cgroup.freeze", "0");
   // Parents first, the reverse of the stop order.
   for (auto it = frozen_.rbegin(); it != frozen_.rend(); ++it)
-    if (it->method == "SIGSTOP" && !it->was_stopped && it->problem.rfind("SIGSTOP:", 0) != 0)
-      ::kill(it->pid, SIGCONT);
+    if (it->method == "SIGSTOP" && !it->was_stopped && it->ref &&
+        it->problem.rfind("SIGSTOP:", 0) != 0 && it->problem.rfind("not stopped:", 0) != 0)
+      it->ref->signal(SIGCONT);
 }
 
 nlohmann::ordered_json Freezer::to_json() const {

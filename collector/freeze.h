@@ -9,17 +9,25 @@
 // until no new child appears. Each process is then checked stopped (every thread in state T/t in
 // /proc, or the cgroup reports "frozen 1").
 //
+// Every process is held by a pidfd from the moment it is frozen (host/process_ref.h): the thaw
+// and the kill reach exactly the processes that were frozen, never a recycled pid.
+//
 // The Freezer thaws in its destructor unless keep_frozen() (a collection that failed midway: the
 // admin retries elsewhere while the processes stay frozen) or killed() was called.
 #pragma once
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "host/process_ref.h"
 
 namespace forage::collector {
 
@@ -30,6 +38,7 @@ struct FrozenProcess {
   bool target = false;       // named by the operator (not a descendant)
   bool was_stopped = false;  // already stopped before forage came: left stopped by thaw()
   std::string problem;       // why it is not verified / not frozen
+  std::optional<host::ProcessRef> ref;  // held from the freeze to the thaw or the kill
 };
 
 struct FreezeOptions {
@@ -46,11 +55,18 @@ class Freezer {
   Freezer(const Freezer&) = delete;
   Freezer& operator=(const Freezer&) = delete;
 
-  // Freezes the targets and all their descendants. A pid that has gone is skipped (recorded).
-  void freeze(const std::vector<int>& targets);
+  // Freezes the targets and all their descendants. A pid that has gone is skipped (recorded);
+  // a target whose start time (clock ticks, from its selection) no longer matches is another
+  // process now and is left alone (recorded).
+  void freeze(const std::vector<int>& targets, const std::map<int, uint64_t>& start_ticks = {});
   const std::vector<FrozenProcess>& processes() const { return frozen_; }
   std::vector<int> pids() const;
   bool all_verified() const;
+  // The handles of the frozen processes (the kill goes through them).
+  std::vector<host::ProcessRef> refs() const;
+  // What an admin types to resume or to kill them by hand, for the message that says they stay
+  // frozen.
+  std::string resume_hint() const;
 
   void keep_frozen() { keep_ = true; }
   bool kept_frozen() const { return keep_; }
@@ -63,7 +79,7 @@ class Freezer {
   nlohmann::ordered_json to_json() const;
 
  private:
-  void stop_one(int pid, bool target);
+  void stop_one(int pid, bool target, uint64_t expected_start);
   bool try_cgroup(const std::vector<int>& tree, const std::vector<int>& targets);
   bool verify(const FrozenProcess& p) const;
 

@@ -1,6 +1,5 @@
 #include "collector/grid.h"
 
-#include <dirent.h>
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -16,13 +15,17 @@
 #include "bundle/action_log.h"
 #include "bundle/ossl.h"
 #include "bundle/writer.h"
-#include "collector/artifacts.h"
+#include "collector/private_key.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/strings.h"
+#include "host/fs.h"
+#include "host/identity.h"
 #include "host/proc.h"
 
 namespace forage::collector {
+
+using host::env_value;
 
 namespace {
 
@@ -193,13 +196,6 @@ std::string cert_pem(X509* x) {
   return k > 0 ? std::string(p, static_cast<size_t>(k)) : "";
 }
 
-std::string env_value(const std::vector<std::string>& env, std::string_view name) {
-  for (const auto& e : env) {
-    if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=')
-      return e.substr(name.size() + 1);
-  }
-  return "";
-}
 
 // Components of a cgroup path, e.g. "/slurm/uid_1000/job_42/step_0".
 std::vector<std::string_view> components(std::string_view path) {
@@ -248,8 +244,25 @@ std::string proc_file(const std::string& proc_root, int pid, const std::string& 
   return proc_root + "/" + std::to_string(pid) + "/" + name;
 }
 
-// Reads a file the process names, as the process sees it (its root, its cwd), falling back to the
-// host's view when /proc/PID/root is not there (a fake /proc in tests, a process gone).
+// The file-system identity of a process (its real uid, gid and groups): files it names are read
+// with its rights, so naming /root/.ssh/id_rsa in X509_USER_PROXY reveals nothing.
+host::Identity identity_of_process(const std::string& proc_root, int pid) {
+  host::Identity who;
+  who.name = "owner of pid " + std::to_string(pid);
+  if (auto ids = host::read_ids(proc_root, pid)) {
+    who.uid = ids->uid;
+    who.gid = ids->gid;
+    who.groups = ids->groups;
+  } else {
+    who.uid = who.gid = 65534;  // unknown: nobody's rights, never root's
+  }
+  return who;
+}
+
+// Reads a file the process names, as the process sees it (its root, its cwd) and with its rights,
+// falling back to the host's view when /proc/PID/root is not there (a fake /proc in tests, a
+// process gone). Never blocks (a FIFO, /proc/kmsg, trace_pipe: refused), never follows a last
+// link, never reads a pseudo or FUSE file system.
 std::string read_as_process(const std::string& proc_root, int pid, const std::string& path,
                             uint64_t max, std::string* used) {
   std::vector<std::string> tries;
@@ -259,10 +272,13 @@ std::string read_as_process(const std::string& proc_root, int pid, const std::st
     tries.push_back(proc_file(proc_root, pid, "cwd") + "/" + path);
   }
   tries.push_back(path);
+  static const host::Mounts mounts = host::Mounts::load();
+  host::ActAs as(identity_of_process(proc_root, pid));
+  if (!as.ok()) throw Error(path + ": cannot take the process owner's rights: " + as.error());
   std::string first_error;
   for (const auto& t : tries) {
     try {
-      std::string s = read_evidence_file(t, max);
+      std::string s = host::read_named_file(t, max, &mounts);
       *used = t;
       return s;
     } catch (const Error& e) {
@@ -282,22 +298,6 @@ std::string ad_value(std::string_view ad, std::string_view key) {
     return utf8_or_escaped(v);
   }
   return "";
-}
-
-long uid_of(const std::string& proc_root, int pid) {
-  try {
-    std::string st = read_evidence_file(proc_file(proc_root, pid, "status"), 1 << 20);
-    for (std::string_view line : split_lines(st)) {
-      if (line.rfind("Uid:", 0) != 0) continue;
-      std::string_view v = trim(line.substr(4));
-      size_t end = 0;
-      while (end < v.size() && v[end] >= '0' && v[end] <= '9') ++end;
-      if (end == 0 || end > 10) return -1;
-      return std::stol(std::string(v.substr(0, end)));
-    }
-  } catch (const Error&) {
-  }
-  return -1;
 }
 
 // "42" matches "42", "42.server", "42.0"; HTCondor GlobalJobId "schedd#42.0#..." too.
@@ -390,7 +390,7 @@ ProxyInfo parse_proxy(std::string_view bytes, const std::string& name) {
 
 ProxyInfo read_proxy(const std::string& path) {
   try {
-    ProxyInfo p = parse_proxy(read_evidence_file(path, kMaxProxyBytes), path);
+    ProxyInfo p = parse_proxy(host::read_named_file(path, kMaxProxyBytes), path);
     p.read_from = path;
     return p;
   } catch (const Error& e) {
@@ -406,7 +406,9 @@ GridContext grid_context(int pid, const std::vector<std::string>& environ,
   GridContext g;
   g.pid = pid;
   try {
-    std::string cg = read_evidence_file(proc_file(proc_root, pid, "cgroup"), 1 << 20);
+    auto cgroup = host::read_proc_file(proc_file(proc_root, pid, "cgroup"), 1 << 20);
+    if (!cgroup) throw Error(proc_file(proc_root, pid, "cgroup") + ": unreadable");
+    const std::string& cg = *cgroup;
     for (std::string_view line : split_lines(cg)) {
       // hierarchy-id:controllers:path
       auto c1 = line.find(':');
@@ -470,9 +472,8 @@ GridContext grid_context(int pid, const std::vector<std::string>& environ,
   std::string proxy_path = env_value(environ, "X509_USER_PROXY");
   std::string named_by = "X509_USER_PROXY";
   if (proxy_path.empty()) {
-    long uid = uid_of(proc_root, pid);
-    if (uid >= 0) {
-      proxy_path = "/tmp/x509up_u" + std::to_string(uid);
+    if (auto ids = host::read_ids(proc_root, pid)) {
+      proxy_path = "/tmp/x509up_u" + std::to_string(ids->uid);
       named_by = "default /tmp/x509up_u<uid>";
     }
   }
@@ -496,27 +497,14 @@ GridContext grid_context(int pid, const std::vector<std::string>& environ,
 
 std::vector<int> pids_of_batch_job(const std::string& job_id, const std::string& proc_root) {
   std::vector<int> out;
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(proc_root.c_str()), ::closedir);
-  if (!d) throw system_error(proc_root, errno);
-  std::vector<int> pids;
-  while (dirent* e = ::readdir(d.get())) {
-    std::string_view n = e->d_name;
-    if (!all_digits(n) || n.size() > 9) continue;
-    pids.push_back(std::stoi(std::string(n)));
-  }
-  std::sort(pids.begin(), pids.end());
-  for (int pid : pids) {
+  if (host::Dir d = host::Dir::open(proc_root); !d) throw system_error(proc_root, d.error());
+  for (int pid : host::list_pids(proc_root)) {
     bool hit = false;
-    try {
-      auto r =
-          batch_job_from_cgroup(read_evidence_file(proc_file(proc_root, pid, "cgroup"), 1 << 20));
-      hit = job_matches(r.second, job_id);
-    } catch (const Error&) {
-    }
+    if (auto cg = host::read_proc_file(proc_file(proc_root, pid, "cgroup"), 1 << 20))
+      hit = job_matches(batch_job_from_cgroup(*cg).second, job_id);
     if (!hit) {
-      try {
-        auto env =
-            host::split_nul(read_evidence_file(proc_file(proc_root, pid, "environ"), 4 << 20));
+      if (auto e = host::read_proc_file(proc_file(proc_root, pid, "environ"), 4 << 20)) {
+        auto env = host::split_nul(*e);
         for (const char* var : kJobVars) {
           if (std::string_view(var) == "_CONDOR_JOB_AD" || std::string_view(var) == "JOBID")
             continue;
@@ -525,7 +513,6 @@ std::vector<int> pids_of_batch_job(const std::string& job_id, const std::string&
             break;
           }
         }
-      } catch (const Error&) {
       }
     }
     if (hit) out.push_back(pid);

@@ -225,6 +225,19 @@ nlohmann::ordered_json incident_json(const IncidentInputs& in) {
     if (is_containment(a.action)) taken.push_back(aj);
     timeline.push_back(std::move(aj));
   }
+  Json containment;
+  containment["frozen_utc"] = in.frozen_utc.empty() ? Json(nullptr) : Json(in.frozen_utc);
+  containment["killed_utc"] = in.killed_utc.empty() ? Json(nullptr) : Json(in.killed_utc);
+  containment["latency_seconds"] =
+      in.containment_latency_s < 0 ? Json(nullptr)
+                                   : Json(static_cast<double>(static_cast<int64_t>(
+                                              in.containment_latency_s * 1000)) /
+                                          1000);
+  containment["kill"] = in.kill_outcome.empty() ? std::string("not requested") : in.kill_outcome;
+  containment["order"] =
+      "freeze, volatile state, memory, executables and open files, grid context, disk artefacts, "
+      "kill, seal: the targets stay frozen while their disk evidence is read";
+  j["containment"] = std::move(containment);
   j["actions_taken"] = {
       {"containment", std::move(taken)},
       {"by_forage", std::move(timeline)},

@@ -57,6 +57,10 @@ struct IncidentInputs {
   std::vector<IncidentAction> actions;
   std::vector<std::string> not_collected;  // what could not be taken, one line each
   std::vector<std::string> iocs_matched;   // indicators that selected targets (--iocs)
+  // Containment: when the targets were frozen and killed (UTC), the latency between, and what
+  // became of the kill ("not requested", "done", "NOT done: <why>").
+  std::string frozen_utc, killed_utc, kill_outcome;
+  double containment_latency_s = -1;  // < 0: no kill
 };
 
 nlohmann::ordered_json incident_json(const IncidentInputs& in);

@@ -1,6 +1,5 @@
 #include "collector/process.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -28,6 +27,7 @@
 #include "scanners/report.h"
 #include "scanners/scan_stats.h"
 #include "host/accounts.h"
+#include "host/fs.h"
 
 namespace forage::collector {
 
@@ -64,19 +64,12 @@ std::set<int> self_and_ancestors(const std::string& proc_root) {
 }
 
 std::optional<uid_t> resolve_user(const std::string& user, const std::string& passwd) {
-  uint32_t uid = 0;
-  if (num(std::string_view(user), uid)) return uid;
-  auto text = read_proc_file(passwd, 64u << 20);
-  if (!text) return std::nullopt;
-  for (std::string_view line : split_lines(*text)) {
-    size_t c1 = line.find(':');
-    if (c1 == std::string_view::npos || line.substr(0, c1) != user) continue;
-    size_t c2 = line.find(':', c1 + 1);
-    size_t c3 = c2 == std::string_view::npos ? c2 : line.find(':', c2 + 1);
-    if (c3 == std::string_view::npos) continue;
-    if (num(line.substr(c2 + 1, c3 - c2 - 1), uid)) return uid;
+  std::string text;
+  try {
+    text = host::read_named_file(passwd, 64u << 20);
+  } catch (const Error&) {
   }
-  return std::nullopt;
+  return host::resolve_user(user, text);
 }
 
 Json kv_lines(std::string_view text) {
@@ -132,7 +125,10 @@ Targets select_targets(const TargetSpec& spec) {
       t.selection.push_back({{"pid", pid}, {"why", why}, {"zombie", true}});
       return;
     }
-    if (chosen.insert(pid).second) t.selection.push_back({{"pid", pid}, {"why", why}});
+    if (chosen.insert(pid).second) {
+      t.selection.push_back({{"pid", pid}, {"why", why}});
+      t.start_ticks[pid] = s->start_ticks;
+    }
   };
   auto excluded = [&](int pid) -> std::string {
     if (pid == 1) return "pid 1 (init)";
@@ -309,12 +305,12 @@ Json process_state(const std::string& proc_root, int pid, const Json& sockets) {
   std::map<uint64_t, const Json*> by_inode;
   for (const auto& s : sockets) by_inode[s["inode"].get<uint64_t>()] = &s;
   Json fds = Json::array();
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir((dir + "/fd").c_str()), ::closedir);
+  host::Dir d = host::Dir::open(dir + "/fd");
   if (d) {
     std::vector<int> nums;
-    while (struct dirent* e = ::readdir(d.get())) {
+    for (const auto& name : d.names()) {
       int n = 0;
-      if (num(std::string_view(e->d_name), n)) nums.push_back(n);
+      if (num(std::string_view(name), n)) nums.push_back(n);
     }
     std::sort(nums.begin(), nums.end());
     for (int n : nums) {
@@ -336,7 +332,7 @@ Json process_state(const std::string& proc_root, int pid, const Json& sockets) {
       fds.push_back(std::move(f));
     }
   } else {
-    p["fds_problem"] = std::strerror(errno);
+    p["fds_problem"] = std::strerror(d.error());
   }
   p["fds"] = std::move(fds);
   if (auto s = read_proc_file(dir + "/maps", 256u << 20)) p["maps"] = lines_of(*s);
@@ -366,7 +362,8 @@ Json host_state(const std::string& proc_root) {
 }
 
 std::vector<RecoveredFile> recover_files(bundle::BundleWriter& w, const std::string& proc_root,
-                                         int pid, uint64_t max_file_size) {
+                                         int pid, uint64_t max_file_size,
+                                         const host::Deadline& deadline) {
   std::vector<RecoveredFile> out;
   const std::string dir = pid_dir(proc_root, pid);
   std::set<std::pair<dev_t, ino_t>> seen;
@@ -375,17 +372,36 @@ std::vector<RecoveredFile> recover_files(bundle::BundleWriter& w, const std::str
     r.pid = pid;
     r.what = what;
     r.source = read_link(link).value_or("");
-    // The magic link reaches the file even when its name is gone or replaced.
-    Fd fd(::open(link.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME));
-    if (!fd) fd = Fd(::open(link.c_str(), O_RDONLY | O_CLOEXEC));
+    if (deadline.expired()) {
+      r.status = "skipped: " + deadline.reason();
+      out.push_back(std::move(r));
+      return;
+    }
+    // stat() follows the magic link to the file itself without opening it: a FIFO, a socket or a
+    // device is never opened (an open of a FIFO's read end would wait for a writer).
     struct stat st {};
+    if (::stat(link.c_str(), &st) != 0) {
+      r.status = std::string("skipped: ") + std::strerror(errno);
+      out.push_back(std::move(r));
+      return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      r.status = "skipped: not a regular file (" + std::string(host::file_type_name(st.st_mode)) + ")";
+      out.push_back(std::move(r));
+      return;
+    }
+    // The magic link reaches the file even when its name is gone or replaced. O_NONBLOCK: should
+    // it have become something else since the stat, the open still returns at once.
+    const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+    Fd fd(::open(link.c_str(), flags | O_NOATIME));
+    if (!fd) fd = Fd(::open(link.c_str(), flags));
     if (!fd || ::fstat(fd.get(), &st) != 0) {
       r.status = std::string("skipped: ") + std::strerror(errno);
       out.push_back(std::move(r));
       return;
     }
     if (!S_ISREG(st.st_mode)) {
-      r.status = "skipped: not a regular file";
+      r.status = "skipped: not a regular file (" + std::string(host::file_type_name(st.st_mode)) + ")";
       out.push_back(std::move(r));
       return;
     }
@@ -396,7 +412,8 @@ std::vector<RecoveredFile> recover_files(bundle::BundleWriter& w, const std::str
       out.push_back(std::move(r));
       return;
     }
-    auto m = w.add_fd(bag, fd.get(), link + " -> " + r.source);
+    auto m = w.add_fd(bag, fd.get(), link + " -> " + r.source,
+                      max_file_size ? max_file_size : UINT64_MAX);
     r.bag_path = m.bag_path;
     r.sha256 = m.sha256;
     r.status = m.status;
@@ -405,71 +422,64 @@ std::vector<RecoveredFile> recover_files(bundle::BundleWriter& w, const std::str
   const std::string base = "data/exe/" + std::to_string(pid);
   take(dir + "/exe", "exe", base + "/exe");
 
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir((dir + "/fd").c_str()), ::closedir);
+  host::Dir d = host::Dir::open(dir + "/fd");
   if (!d) return out;
   std::vector<int> nums;
-  while (struct dirent* e = ::readdir(d.get())) {
+  for (const auto& name : d.names()) {
     int n = 0;
-    if (num(std::string_view(e->d_name), n)) nums.push_back(n);
+    if (num(std::string_view(name), n)) nums.push_back(n);
   }
   std::sort(nums.begin(), nums.end());
   for (int n : nums) {
     std::string link = dir + "/fd/" + std::to_string(n);
     auto target = read_link(link);
     if (!target) continue;
-    constexpr std::string_view kDeleted = " (deleted)";
-    bool deleted =
-        target->size() > kDeleted.size() &&
-        target->compare(target->size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0;
     bool memfd = target->rfind("/memfd:", 0) == 0;
-    if (!deleted && !memfd) continue;
+    if (!host::deleted_suffix(*target) && !memfd) continue;
     take(link, "fd " + std::to_string(n), base + "/fd/" + std::to_string(n));
   }
   return out;
 }
 
-std::vector<KillResult> kill_processes(const std::string& proc_root, const std::vector<int>& pids,
+std::vector<KillResult> kill_processes(const std::string& proc_root,
+                                       const std::vector<host::ProcessRef>& processes,
                                        int wait_ms) {
   std::vector<KillResult> out;
-  for (int pid : pids) {
+  std::vector<bool> pending;
+  for (const auto& p : processes) {
     KillResult k;
-    k.pid = pid;
-    if (process_gone(proc_root, pid)) {
+    k.pid = p.pid();
+    int err = p.signal(SIGKILL);
+    if (err == ESRCH) {
       k.result = "already gone";
       k.gone = true;
-    } else if (::kill(pid, SIGKILL) != 0) {
-      k.result = std::string("SIGKILL failed: ") + std::strerror(errno);
-      k.gone = errno == ESRCH;
+    } else if (err == ESTALE) {
+      k.result = "NOT signalled: the pid now names another process (the frozen one is gone)";
+      k.gone = true;
+    } else if (err != 0) {
+      k.result = std::string("SIGKILL failed: ") + std::strerror(err);
     }
+    pending.push_back(err == 0);
     out.push_back(std::move(k));
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
-  for (;;) {
-    bool all = true;
-    for (auto& k : out) {
-      if (k.gone || !k.result.empty()) continue;
-      auto s = read_stat(proc_root, k.pid);
-      if (!s) {
-        k.gone = true;
-        k.result = "killed";
-      } else {
-        all = false;
-      }
-    }
-    if (all || std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  for (auto& k : out) {
-    if (!k.result.empty()) continue;
+  for (size_t i = 0; i < processes.size(); ++i) {
+    if (!pending[i]) continue;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    bool exited = processes[i].wait_exit(static_cast<int>(std::max<int64_t>(left.count(), 0)));
+    KillResult& k = out[i];
     auto s = read_stat(proc_root, k.pid);
-    if (s && (s->state == 'Z' || s->state == 'X')) {
+    bool same = s && s->start_ticks == processes[i].start_ticks();
+    if (same && (s->state == 'Z' || s->state == 'X')) {
       k.gone = true;  // dead: nothing runs, only the process table entry is left
-      k.result = "killed; zombie until its parent " + std::to_string(s->ppid) + " reaps it";
-    } else if (s) {
-      k.result = std::string("still present after SIGKILL (state ") + s->state + ")";
-    } else {
+      k.result = "killed (" + processes[i].how() + "); zombie until its parent " +
+                 std::to_string(s->ppid) + " reaps it";
+    } else if (exited || !same) {
       k.gone = true;
-      k.result = "killed";
+      k.result = "killed (" + processes[i].how() + ")";
+    } else {
+      k.result = std::string("still present after SIGKILL (state ") + s->state + ")";
     }
   }
   return out;

@@ -5,12 +5,15 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "bundle/writer.h"
+#include "host/deadline.h"
+#include "host/process_ref.h"
 #include "scanners/ioc_match.h"
 
 namespace forage::collector {
@@ -27,6 +30,7 @@ struct TargetSpec {
 
 struct Targets {
   std::vector<int> pids;     // live processes to freeze and dump
+  std::map<int, uint64_t> start_ticks;  // of each pid when it was selected (the freezer checks)
   std::vector<int> zombies;  // recorded, not dumped
   nlohmann::ordered_json selection = nlohmann::ordered_json::array();  // why each was chosen
   std::vector<std::string> excluded;  // "pid 1 (init)", "1234 (forage itself)", ...
@@ -64,9 +68,12 @@ struct RecoveredFile {
 
 // /proc/PID/exe (also when deleted or replaced) and the deleted-but-open files and memfds of
 // /proc/PID/fd, each at most max_file_size bytes (0: no cap). Identical files (same device and
-// inode) are stored once per call.
+// inode) are stored once per call. Each link is looked at with stat() before anything is opened:
+// only regular files are opened (non-blocking), so a FIFO, a tty or a device the target holds
+// never stalls the collection. Stops at the deadline (the rest: "skipped: <reason>").
 std::vector<RecoveredFile> recover_files(bundle::BundleWriter& w, const std::string& proc_root,
-                                         int pid, uint64_t max_file_size);
+                                         int pid, uint64_t max_file_size,
+                                         const host::Deadline& deadline = {});
 
 struct KillResult {
   int pid = 0;
@@ -74,9 +81,11 @@ struct KillResult {
   bool gone = false;
 };
 
-// SIGKILL to each pid, then waits (bounded) until each is gone; a zombie that is not our child
-// is reported with its parent.
-std::vector<KillResult> kill_processes(const std::string& proc_root, const std::vector<int>& pids,
+// SIGKILL to each process through the handle taken when it was frozen (a recycled pid is never
+// signalled), then waits (bounded) until each is gone; a zombie that is not our child is reported
+// with its parent.
+std::vector<KillResult> kill_processes(const std::string& proc_root,
+                                       const std::vector<host::ProcessRef>& processes,
                                        int wait_ms = 5000);
 
 // Parses a /proc/PID/environ image into {"NAME": "value"}; invalid UTF-8 escaped.

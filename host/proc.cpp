@@ -158,7 +158,8 @@ std::optional<ProcIds> parse_ids(std::string_view status) {
       }
     }
   }
-  if (!uid || !gid) return std::nullopt;
+  if (!uid) return std::nullopt;
+  if (!gid) ids.gid = ids.egid = 65534;  // unknown group: nobody's, never root's
   return ids;
 }
 

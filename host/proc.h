@@ -35,7 +35,8 @@ std::optional<ProcStat> read_task_stat(const std::string& proc_root, int pid, in
 // Thread ids of a process (its /proc/PID/task), sorted with the thread group leader first.
 std::vector<int> thread_ids(const std::string& proc_root, int pid);
 
-// Identity from the Uid:, Gid: and Groups: lines of /proc/PID/status (the one parser of them).
+// Identity from the Uid:, Gid: and Groups: lines of /proc/PID/status (the one parser of them);
+// nullopt without a Uid: line, gid 65534 (nobody) without a Gid: line.
 struct ProcIds {
   uid_t uid = 0, euid = 0;
   gid_t gid = 0, egid = 0;

@@ -8,6 +8,7 @@
 
 #include "collector/artifacts.h"
 #include "collector/grid.h"
+#include "collector/private_key.h"
 #include "host/logins.h"
 #include "host/accounts.h"
 

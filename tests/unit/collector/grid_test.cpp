@@ -292,7 +292,8 @@ TEST(Proxy, HostileAndBrokenFilesGiveAnErrorNotACrash) {
 
   ProxyInfo junk = parse_proxy(
       "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
-      "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+      "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
+      "-----END PRIVATE KEY-----\n",
       "junk");
   EXPECT_TRUE(junk.chain.empty());
   EXPECT_TRUE(junk.private_key_present);
@@ -352,6 +353,12 @@ TEST(Grid, FakeProcWithCondorAdDefaultProxyAndNoKeyInTheBundle) {
        "Grid\"\n");
   std::vector<std::string> env = {"_CONDOR_JOB_AD=" + (t / "job.ad"), "X509_USER_PROXY=" + px.file,
                                   "GLITE_WMS_JOBID=https://wms:9000/x"};
+  // Files a process names are read with its rights (uid 1000 in the fake status): they are its.
+  if (::geteuid() == 0) {
+    ::chmod(t.path().c_str(), 0755);
+    ASSERT_EQ(::chown((t / "job.ad").c_str(), 1000, 1000), 0);
+    ASSERT_EQ(::chown(px.file.c_str(), 1000, 1000), 0);
+  }
   GridContext g = grid_context(103, env, t / "proc");  // pid 103: no cgroup file
   // No cgroup: the job ad (the local batch system) wins over the grid-level gLite id.
   EXPECT_EQ(g.batch_system, "htcondor");

@@ -9,6 +9,8 @@
 
 #include "collector/freeze.h"
 #include "collector/process.h"
+#include "../bundle/test_util.h"
+#include "host/process_ref.h"
 #include "host/proc.h"
 #include "common/error.h"
 #include "ioc/reader.h"
@@ -17,6 +19,9 @@
 using namespace forage;
 using namespace forage::collector;
 using namespace forage::host;
+using forage::bundle::test::slurp;
+using forage::bundle::test::spit;
+using forage::bundle::test::TempDir;
 
 namespace {
 
@@ -195,7 +200,10 @@ TEST(Process, KillReportsOurZombie) {
     for (;;) ::pause();
   }
   ::kill(pid, SIGSTOP);
-  auto r = kill_processes("/proc", {pid}, 2000);
+  auto ref = host::ProcessRef::open("/proc", pid, 0, nullptr);
+  ASSERT_TRUE(ref);
+  EXPECT_TRUE(ref->has_pidfd());
+  auto r = kill_processes("/proc", {*ref}, 2000);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_TRUE(r[0].gone);
   // We are its parent and have not reaped it yet.
@@ -205,8 +213,48 @@ TEST(Process, KillReportsOurZombie) {
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-  auto again = kill_processes("/proc", {pid}, 100);
+  auto again = kill_processes("/proc", {*ref}, 100);
   EXPECT_EQ(again[0].result, "already gone");
+}
+
+// A pid that names another process by the time of the kill is never signalled: the handle's
+// start time no longer matches (here without a pidfd: a saved proc root whose stat changed).
+TEST(Process, KillNeverSignalsARecycledPid) {
+  int pid = ::fork();
+  if (pid == 0) {
+    for (;;) ::pause();
+  }
+  TempDir t;
+  std::string dir = t / std::to_string(pid);
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  spit(dir + "/stat", stat);
+  auto ref = host::ProcessRef::open(t.path(), pid, 0, nullptr);
+  ASSERT_TRUE(ref);
+  EXPECT_FALSE(ref->has_pidfd());
+  // The process "exits" and its pid is given to another one, started later.
+  auto st = host::parse_stat(stat);
+  ASSERT_TRUE(st);
+  std::string later = stat;
+  size_t at = later.rfind(") ");
+  std::vector<std::string> f;
+  for (size_t i = at + 2; i < later.size();) {
+    size_t j = later.find(' ', i);
+    if (j == std::string::npos) j = later.size();
+    f.push_back(later.substr(i, j - i));
+    i = j + 1;
+  }
+  f[19] = std::to_string(st->start_ticks + 1000);
+  std::string rebuilt = later.substr(0, at + 2);
+  for (size_t i = 0; i < f.size(); ++i) rebuilt += (i ? " " : "") + f[i];
+  spit(dir + "/stat", rebuilt);
+  auto r = kill_processes(t.path(), {*ref}, 100);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_NE(r[0].result.find("NOT signalled"), std::string::npos) << r[0].result;
+  // The real process was left alone.
+  EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), 0);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
 }
 
 TEST(Targets, IocsSelectOnlyProcessesThatHit) {
