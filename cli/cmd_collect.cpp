@@ -12,6 +12,7 @@
 #include "collector/artifacts.h"
 #include "collector/collect.h"
 #include "common/error.h"
+#include "host/deadline.h"
 #include "ioc/reader.h"
 #include "scanners/ioc_match.h"
 
@@ -30,6 +31,8 @@ struct CollectCliOptions {
   bool list_artifacts = false;
   std::string max_core_size = "0";
   std::string max_file_size = "256M";
+  std::string max_bundle_size = "0";
+  int artifacts_deadline = 150;
   BundleCliOptions bundle;
 };
 
@@ -72,8 +75,15 @@ uint64_t size_arg(const std::string& text, const char* option) {
 }
 
 int run_collect(const CollectCliOptions& o) {
+  const uint64_t max_file = size_arg(o.max_file_size, "--max-file-size");
+  const uint64_t max_bundle = size_arg(o.max_bundle_size, "--max-bundle-size");
+  if (o.artifacts_deadline <= 0) throw Error("--artifacts-deadline: expected seconds > 0");
   if (o.list_artifacts) {
-    std::fputs(collector::artifact_table_text().c_str(), stdout);
+    collector::ArtifactOptions ao;
+    ao.max_file_size = max_file ? max_file : UINT64_MAX;
+    if (max_bundle) ao.max_total = max_bundle;
+    ao.deadline_s = o.artifacts_deadline;
+    std::fputs(collector::artifact_table_text(ao).c_str(), stdout);
     return static_cast<int>(Exit::kOk);
   }
   if (o.bundle.out.empty()) throw Error("collect: --out PATH|- is required");
@@ -87,7 +97,9 @@ int run_collect(const CollectCliOptions& o) {
   c.keep_frozen = o.keep_frozen;
   c.detected_by = o.detected_by;
   c.max_core_size = size_arg(o.max_core_size, "--max-core-size");
-  c.max_file_size = size_arg(o.max_file_size, "--max-file-size");
+  c.max_file_size = max_file;
+  c.max_bundle_size = max_bundle;
+  c.artifacts_deadline_s = o.artifacts_deadline;
   ioc::IocSet set;
   scanners::IocIndex index;
   if (!o.iocs.empty()) {
@@ -106,6 +118,9 @@ int run_collect(const CollectCliOptions& o) {
     b.out += (b.out.back() == '/' ? "" : "/") + name;
   }
   BundleSetup setup(b);
+  // From here a SIGINT/SIGTERM seals what is taken (as .partial) and leaves the targets frozen,
+  // instead of ending forage with the evidence half written and the targets in limbo.
+  host::install_stop_handlers();
   auto r = collector::collect(c, setup.writer_options());
   auto list = [](const std::vector<int>& v) {
     std::string s;
@@ -116,6 +131,10 @@ int run_collect(const CollectCliOptions& o) {
                r.bundle == "-" ? "written to stdout" : r.bundle, list(r.targets), list(r.frozen),
                o.kill ? list(r.killed) : std::string("none (no --kill)"),
                b.no_sign ? ", UNSIGNED" : "");
+  if (r.interrupted)
+    spdlog::error("interrupted: the bundle is sealed under its .partial name ({}); it verifies, "
+                  "but holds only what was taken before the signal",
+                  r.bundle);
   if (r.incomplete()) {
     for (const auto& p : r.problems) spdlog::warn("not collected: {}", p);
     return static_cast<int>(Exit::kIncomplete);
@@ -146,7 +165,15 @@ void register_collect(CLI::App& app, Action& action) {
   cmd->add_option("--max-core-size", o->max_core_size, "Cap per ELF core (K, M, G; 0: none)")
       ->capture_default_str();
   cmd->add_option("--max-file-size", o->max_file_size,
-                  "Cap per recovered executable or deleted file (K, M, G; 0: none)")
+                  "Cap per recovered executable, deleted file or host artefact (K, M, G; 0: none)")
+      ->capture_default_str();
+  cmd->add_option("--max-bundle-size", o->max_bundle_size,
+                  "Cap on all host artefacts together (K, M, G; 0: only the per-row budgets of "
+                  "--list-artifacts); what does not fit is listed, not copied")
+      ->capture_default_str();
+  cmd->add_option("--artifacts-deadline", o->artifacts_deadline,
+                  "Seconds the host artefacts may take in all; a step that overruns is abandoned "
+                  "and logged")
       ->capture_default_str();
   add_bundle_options(cmd, o->bundle, false);
   cmd->callback([&action, o] { action = [o] { return run_collect(*o); }; });

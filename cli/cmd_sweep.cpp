@@ -11,6 +11,7 @@
 #include "cli/bundle_options.h"
 #include "cli/command.h"
 #include "collector/collect.h"
+#include "host/deadline.h"
 #include "common/error.h"
 #include "forage/version.h"
 #include "scanners/manners.h"
@@ -105,10 +106,13 @@ int run_sweep_cli(SweepCliOptions& o) {
                std::to_string(::time(nullptr)) + ".tar";
       try {
         BundleSetup setup(b);
+        // As in `forage collect`: a signal now seals what is taken and leaves targets frozen.
+        host::install_stop_handlers();
         auto r = collector::collect(co, setup.writer_options());
         c["bundle"] = r.bundle;
         c["targets"] = r.targets;
         c["killed"] = r.killed;
+        if (r.interrupted) c["interrupted"] = true;
         c["problems"] = r.problems;
         spdlog::info("sweep: collected pids into {}", r.bundle);
       } catch (const Error& e) {

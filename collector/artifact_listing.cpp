@@ -285,7 +285,6 @@ void take_cwd(Ctx& c, const CwdListing& cwd) {
     c.w.record("artifacts.list", label, "not a plain absolute path: not listed");
     return;
   }
-  if (!c.done.insert("listing:" + vdir).second) return;
   Step s("cwd of pid " + std::to_string(cwd.pid), c.opt.cwd_budget, &c.total,
          host::Deadline::in(std::chrono::seconds(c.opt.cwd_deadline_s)).earlier(c.deadline));
   host::Watchdog watchdog(s.deadline);
@@ -304,6 +303,10 @@ void take_cwd(Ctx& c, const CwdListing& cwd) {
     c.w.record("artifacts.list", label,
                "the root directory (the whole disk): not listed; the process's own files are "
                "recovered from /proc");
+    return end_step(c, s, before);
+  }
+  if (!c.done.insert("listing:" + vdir).second) {
+    c.w.record("artifacts.list", label, "listed already (another target's cwd or a table row)");
     return end_step(c, s, before);
   }
   Listing l(c, s, b.fd.get(), vdir, b.st.st_dev, &cwd.who);

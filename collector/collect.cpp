@@ -59,13 +59,17 @@ class Run {
     Freezer freezer(fo);
     try {
       freeze(targets, freezer);
-      volatile_state(targets);
-      for (int pid : targets.pids) dump_core(pid);
-      recover(targets);
-      grid(targets);
+      // The targets' descendants were frozen with them: they are the job too (the payload
+      // under a runuser or a batch wrapper), and are collected alike.
+      Targets all = with_frozen_descendants(targets, freezer);
+      result_.targets = all.pids;
+      volatile_state(all);
+      for (int pid : all.pids) dump_core(pid);
+      recover(all);
+      grid(all);
       artifacts();
       contain(freezer);
-      describe(targets, freezer);
+      describe(all, freezer);
       seal();
     } catch (...) {
       if (!freezer.processes().empty() && !contained_) {
@@ -131,6 +135,17 @@ class Run {
       if (!p.verified) problem("pid " + std::to_string(p.pid) + " not frozen: " + p.problem);
     }
     result_.frozen = freezer.pids();
+  }
+
+  Targets with_frozen_descendants(const Targets& targets, const Freezer& freezer) {
+    Targets all = targets;
+    for (const auto& p : freezer.processes()) {
+      if (p.target || !p.ref || std::count(all.pids.begin(), all.pids.end(), p.pid)) continue;
+      all.pids.push_back(p.pid);
+      step("target", "pid " + std::to_string(p.pid),
+           "descendant of a target, frozen with its tree: collected too");
+    }
+    return all;
   }
 
   // 2. Volatile state.

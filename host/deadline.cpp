@@ -53,7 +53,7 @@ Deadline Deadline::earlier(const Deadline& o) const {
 }
 
 std::string Deadline::reason() const {
-  if (int sig = g_stop.load()) return std::string("interrupted by ") + sigabbrev_np(sig);
+  if (int sig = g_stop.load()) return std::string("interrupted by SIG") + sigabbrev_np(sig);
   if (timed_out()) return "deadline reached";
   return "";
 }

@@ -3,10 +3,10 @@
 # A real full disk (a 1 MiB tmpfs, needs root): ENOSPC is reported, the .partial stays readable up
 # to the last complete member and is never renamed.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (mount -t tmpfs)"; exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (mount -t tmpfs)"; exit 77; fi
 mkdir "$T/small"
 if ! mount -t tmpfs -o size=1m forage-test "$T/small" 2>/dev/null; then
-  echo "SKIP: cannot mount a tmpfs here"; exit 0
+  echo "SKIP: cannot mount a tmpfs here"; exit 77
 fi
 trap 'umount "$T/small" 2>/dev/null; rm -rf "$T"' EXIT
 mkdir -p "$T/ev"

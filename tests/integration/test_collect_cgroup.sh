@@ -5,14 +5,14 @@
 # in mountinfo: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host) and holds a victim
 # with threads and a child. Judges: the kernel's cgroup.events, /proc states, readelf on the core.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (cgroups)"; exit 0; fi
-command -v cc >/dev/null || { echo "SKIP: no C compiler"; exit 0; }
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (cgroups)"; exit 77; fi
+command -v cc >/dev/null || { echo "SKIP: no C compiler"; exit 77; }
 CG=$(awk '$4 == "/" { for (i = 7; i <= NF; ++i) if ($i == "-") { if ($(i+1) == "cgroup2") print $5; break } }' \
   /proc/self/mountinfo | head -n 1)
-[ -n "$CG" ] || { echo "SKIP: no cgroup v2 hierarchy mounted"; exit 0; }
+[ -n "$CG" ] || { echo "SKIP: no cgroup v2 hierarchy mounted"; exit 77; }
 G="$CG/forage-it-$$"
-mkdir "$G" 2>/dev/null || { echo "SKIP: cannot create a cgroup under $CG"; exit 0; }
-[ -e "$G/cgroup.freeze" ] || { rmdir "$G"; echo "SKIP: no cgroup.freeze (kernel < 5.2)"; exit 0; }
+mkdir "$G" 2>/dev/null || { echo "SKIP: cannot create a cgroup under $CG"; exit 77; }
+[ -e "$G/cgroup.freeze" ] || { rmdir "$G"; echo "SKIP: no cgroup.freeze (kernel < 5.2)"; exit 77; }
 cleanup() {
   [ -e "$G/cgroup.freeze" ] && echo 0 >"$G/cgroup.freeze" 2>/dev/null
   for p in $(cat "$G/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done

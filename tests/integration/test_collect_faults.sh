@@ -4,8 +4,8 @@
 # that exits mid-dump, and the output disk filling mid-core (the .partial stays readable, the
 # victim stays frozen, stderr says so).
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 0; fi
-command -v cc >/dev/null || { echo "SKIP: no C compiler"; exit 0; }
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 77; fi
+command -v cc >/dev/null || { echo "SKIP: no C compiler"; exit 77; }
 
 # A victim that allocates and touches N MiB, then waits.
 cat >"$T/big.c" <<'EOF'

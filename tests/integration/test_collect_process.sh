@@ -5,9 +5,9 @@
 # Judges: gdb on the core with the recovered executable (marker at its address, every thread),
 # sha256sum, tar, `forage bundle verify`, openssl cms, and the action log's order.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (ptrace, other users' processes)"; exit 0; fi
-command -v cc >/dev/null || { echo "SKIP: no C compiler"; exit 0; }
-command -v gdb >/dev/null || { echo "SKIP: no gdb"; exit 0; }
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (ptrace, other users' processes)"; exit 77; fi
+command -v cc >/dev/null || { echo "SKIP: no C compiler"; exit 77; }
+command -v gdb >/dev/null || { echo "SKIP: no gdb"; exit 77; }
 . "$FORAGE_SRC/tests/data/bundle/pki.sh"
 make_pki "$T/pki" || { echo "FAIL: cannot make the test PKI"; exit 1; }
 P=$T/pki

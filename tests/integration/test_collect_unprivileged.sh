@@ -5,8 +5,8 @@
 #   - its own process is frozen, dumped and killed, the bundle verifies (exit 0);
 #   - a root-owned process is named in one warning per thing not collected, exit 3, not killed.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (to become nobody)"; exit 0; fi
-command -v setpriv >/dev/null || { echo "SKIP: no setpriv"; exit 0; }
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (to become nobody)"; exit 77; fi
+command -v setpriv >/dev/null || { echo "SKIP: no setpriv"; exit 77; }
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
 chmod 777 "$T"

@@ -6,7 +6,7 @@
 # Markdown and JSON forms: TLP at top and bottom, verification verdict.
 # ctest-labels: root
 . "$(dirname "$0")/lib.sh"
-command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 0; }
+command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 
 python3 - "$T/port" <<'EOF' &

@@ -5,7 +5,7 @@
 # heap, and a live loopback connection to an indicator address.
 . "$(dirname "$0")/lib.sh"
 
-command -v jq >/dev/null || { echo "SKIP: jq not installed (scripts/install-deps.sh)"; exit 0; }
+command -v jq >/dev/null || { echo "SKIP: jq not installed (scripts/install-deps.sh)"; exit 77; }
 # A real interpreter binary (not a pyenv-style shim script) for the network child.
 PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || true)
 

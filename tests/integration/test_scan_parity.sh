@@ -9,9 +9,9 @@
 samples=/usr/share/clamav-testfiles
 rules="$FORAGE_SRC/tests/data/scan/parity.yar"
 for need in yara jq; do
-  command -v "$need" >/dev/null || { echo "SKIP: $need not installed (scripts/install-deps.sh)"; exit 0; }
+  command -v "$need" >/dev/null || { echo "SKIP: $need not installed (scripts/install-deps.sh)"; exit 77; }
 done
-[ -d "$samples" ] || { echo "SKIP: $samples missing (apt-get install clamav-testfiles)"; exit 0; }
+[ -d "$samples" ] || { echo "SKIP: $samples missing (apt-get install clamav-testfiles)"; exit 77; }
 
 tree="$T/samples"
 mkdir -p "$tree/elf"

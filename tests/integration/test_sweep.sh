@@ -5,7 +5,7 @@
 # hit, one clean, one incomplete) into the site report in its three formats.
 # ctest-labels: root
 . "$(dirname "$0")/lib.sh"
-command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 0; }
+command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
 
 cat >"$T/broadcast.eml" <<'EOF'
 From: EGI CSIRT <abuse@egi.eu>
