@@ -106,7 +106,10 @@ bool valid_rel(std::string_view rel) {
   return true;
 }
 
+bool g_allow_openat2 = true;
+
 bool have_openat2() {
+  if (!g_allow_openat2) return false;
   static const bool yes = [] {
     struct open_how how {};
     how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
@@ -150,7 +153,16 @@ int open_beneath(int dirfd, std::string_view rel, int flags) {
     int f = last ? flags | O_NOFOLLOW : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
     int fd = ::openat(at, comp.c_str(), f);
     if (fd < 0 && errno == EPERM && (f & O_NOATIME)) fd = ::openat(at, comp.c_str(), f & ~O_NOATIME);
-    if (fd < 0) return -1;
+    if (fd < 0) {
+      // O_NOFOLLOW|O_DIRECTORY on a link says ENOTDIR: say what it is.
+      struct stat l {};
+      int err = errno;
+      if (err == ENOTDIR && ::fstatat(at, comp.c_str(), &l, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISLNK(l.st_mode))
+        err = ELOOP;
+      errno = err;
+      return -1;
+    }
     Fd next(fd);
     struct stat st {};
     if (::fstat(fd, &st) != 0) return -1;
@@ -538,6 +550,10 @@ std::string_view file_type_name(mode_t m) {
   if (S_ISCHR(m)) return "char-device";
   if (S_ISBLK(m)) return "block-device";
   return "other";
+}
+
+void detail::use_openat2(bool yes) {
+  g_allow_openat2 = yes;
 }
 
 std::string clean_absolute_path(std::string_view p) {

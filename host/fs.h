@@ -143,6 +143,11 @@ inline uint64_t allocated_bytes(const struct stat& st) {
 // "file", "directory", "symlink", "fifo", "socket", "char-device", "block-device", "other".
 std::string_view file_type_name(mode_t mode);
 
+namespace detail {
+// Tests: take the one-openat-per-component fallback even where openat2 exists.
+void use_openat2(bool yes);
+}  // namespace detail
+
 // Lexically clean absolute path: "//" and trailing "/" collapsed, "." dropped. Returns "" when it
 // is not absolute or holds "..".
 std::string clean_absolute_path(std::string_view p);
