@@ -381,6 +381,13 @@ void scan_files(const FileScanOptions& opts, const ScanInputs& in, Reporter& rep
   scan_entries(entries, opts, in, reporter, stats);
 }
 
+std::vector<WalkEntry> walk(const WalkOptions& opts, ScanStats& stats) {
+  return host::walk_files(opts, [&stats](const std::string& reason, const std::string& path,
+                                         bool incomplete, const std::string& detail) {
+    stats.skipped(reason, path, incomplete, detail);
+  });
+}
+
 void scan_entries(const std::vector<WalkEntry>& entries, const FileScanOptions& opts,
                   const ScanInputs& in, Reporter& reporter, ScanStats& stats) {
   tune_allocator_for_scans();

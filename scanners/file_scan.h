@@ -7,14 +7,20 @@
 #include <string>
 #include <vector>
 
-#include "scanners/file_walk.h"
+#include "host/accounts.h"
+#include "host/walk.h"
 #include "scanners/ioc_match.h"
 #include "scanners/report.h"
 #include "scanners/scan_stats.h"
-#include "host/accounts.h"
 #include "scanners/yara_rules.h"
 
 namespace forage::scanners {
+
+using host::WalkEntry;
+using host::WalkOptions;
+
+// The walk of host/walk.h with what it leaves out counted in `stats` by reason.
+std::vector<WalkEntry> walk(const WalkOptions& opts, ScanStats& stats);
 
 // What a host scan matches against; shared by files, procs and net.
 struct ScanInputs {

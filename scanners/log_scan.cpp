@@ -40,21 +40,6 @@ bool wanted(ioc::Type t) {
   }
 }
 
-bool starts_with(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
-
-std::string base_name(std::string_view path) {
-  auto slash = path.rfind('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
-struct GzCloser {
-  void operator()(gzFile_s* g) const {
-    if (g) gzclose(g);
-  }
-};
-using GzPtr = std::unique_ptr<gzFile_s, GzCloser>;
 
 // Line splitter over chunks: calls `line(text, number)` for each line, the last one even without
 // a newline. Lines longer than max_line are cut (the rest of the line is dropped).
@@ -102,7 +87,7 @@ class LogMatcher {
  public:
   LogMatcher(const std::string& path, const LogScanOptions& opts, const IocIndex& iocs,
              Reporter& reporter)
-      : path_(path), kind_(log_kind(path)), opts_(opts), iocs_(iocs), reporter_(reporter) {}
+      : path_(path), kind_(host::log_kind(path)), opts_(opts), iocs_(iocs), reporter_(reporter) {}
 
   // Matches one unit of text (a line, a journal field); `where` is {"line":N} or {"offset":N}.
   void match(std::string_view text, const Json& where) {
@@ -152,9 +137,6 @@ uint64_t le64(const unsigned char* p) {
 bool scan_text_file(const std::string& path, const LogScanOptions& opts, const IocIndex& iocs,
                     Reporter& reporter, ScanStats& stats) {
   Fd fd = open_evidence(path);
-  unsigned char magic[2] = {};
-  ssize_t got = ::pread(fd.get(), magic, 2, 0);
-  if (got < 0) throw system_error(path, errno);
   LogMatcher m(path, opts, iocs, reporter);
   bool stopped = false;
   LineFeeder feeder(opts.max_line, [&](std::string_view line, uint64_t n) {
@@ -167,46 +149,25 @@ bool scan_text_file(const std::string& path, const LogScanOptions& opts, const I
     m.match(line, where);
     return true;
   });
-  std::vector<char> buf(1 << 20);
   uint64_t total = 0;
-  if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-    int dup = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0);
-    if (dup < 0) throw system_error(path, errno);
-    GzPtr gz(gzdopen(dup, "rb"));
-    if (!gz) {
-      ::close(dup);
-      throw Error(path + ": cannot open as gzip");
-    }
-    for (;;) {
-      int n = gzread(gz.get(), buf.data(), static_cast<unsigned>(buf.size()));
-      if (n < 0) {
-        int err = 0;
-        const char* msg = gzerror(gz.get(), &err);
-        throw Error(path + ": gzip: " + (msg ? msg : "read error"));
-      }
-      if (n == 0) {
-        // A stream cut short reads as an end: zlib only says so here. What was read stays
-        // reported; the file counts as unreadable.
-        int err = Z_OK;
-        const char* msg = gzerror(gz.get(), &err);
-        if (err != Z_OK) throw Error(path + ": gzip: " + (msg ? msg : "damaged stream"));
-        break;
-      }
-      total += n;
-      if (opts.pace) opts.pace(n);
-      if (!feeder.feed(buf.data(), n)) break;
-    }
+  auto feed = [&](const char* p, size_t n) {
+    total += n;
+    if (opts.pace) opts.pace(n);
+    return feeder.feed(p, n);
+  };
+  if (host::is_gzip(fd.get())) {
+    // A stream cut short or damaged: what was read stays reported; the file counts as unreadable.
+    std::string why = host::gunzip(fd.get(), UINT64_MAX, feed);
+    if (!why.empty() && why != "stopped") throw Error(path + ": gzip: " + why);
   } else {
+    std::vector<char> buf(1 << 20);
     for (;;) {
       ssize_t n = ::read(fd.get(), buf.data(), buf.size());
       if (n < 0) {
         if (errno == EINTR) continue;
         throw system_error(path, errno);
       }
-      if (n == 0) break;
-      total += n;
-      if (opts.pace) opts.pace(n);
-      if (!feeder.feed(buf.data(), n)) break;
+      if (n == 0 || !feed(buf.data(), static_cast<size_t>(n))) break;
     }
   }
   if (!stopped) feeder.finish();
@@ -219,79 +180,7 @@ bool scan_text_file(const std::string& path, const LogScanOptions& opts, const I
   return true;
 }
 
-void collect(const std::string& path, bool named, std::vector<std::string>& out, ScanStats& stats,
-             int depth) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) {
-    if (named && errno != ENOENT) stats.skipped("unreadable", path, true, std::strerror(errno));
-    return;
-  }
-  if (S_ISLNK(st.st_mode)) {
-    stats.skipped("symlink", path);
-    return;
-  }
-  if (S_ISREG(st.st_mode)) {
-    if (named || !log_kind(path).empty()) out.push_back(path);
-    return;
-  }
-  if (!S_ISDIR(st.st_mode) || depth > 8) return;
-  DIR* d = ::opendir(path.c_str());
-  if (!d) {
-    stats.skipped("unreadable", path, true, std::strerror(errno));
-    return;
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  for (const auto& n : names)
-    collect(path + (path.back() == '/' ? "" : "/") + n, false, out, stats, depth + 1);
-}
-
 }  // namespace
-
-std::string log_kind(std::string_view path) {
-  std::string name = base_name(path);
-  std::string dir(path.substr(0, path.size() - name.size()));
-  if (name.size() > 8 && name.substr(name.size() - 8) == ".journal") return "journal";
-  if (name.size() > 9 && name.substr(name.size() - 9) == ".journal~") return "journal";
-  for (const char* p : {"auth.log", "secure"})
-    if (starts_with(name, p)) return "auth";
-  for (const char* p : {"syslog", "messages"})
-    if (starts_with(name, p)) return "syslog";
-  if (name.find("slurm") != std::string::npos || dir.find("/slurm") != std::string::npos)
-    return "slurm";
-  if (dir.find("/condor/") != std::string::npos || dir.find("/htcondor/") != std::string::npos)
-    return "condor";
-  return "";
-}
-
-std::vector<std::string> default_log_paths(const std::string& root) {
-  std::vector<std::string> out;
-  std::string var_log = root + "/var/log";
-  if (DIR* d = ::opendir(var_log.c_str())) {
-    std::vector<std::string> names;
-    while (dirent* e = ::readdir(d)) names.push_back(e->d_name);
-    ::closedir(d);
-    std::sort(names.begin(), names.end());
-    for (const auto& n : names) {
-      std::string p = var_log + "/" + n;
-      std::string k = log_kind(p);
-      if (k == "auth" || k == "syslog" || (k == "slurm" && n.find(".log") != std::string::npos))
-        out.push_back(p);
-      else if (n == "slurm" || n == "slurm-llnl" || n == "slurmctld" || n == "slurmd" ||
-               n == "condor" || n == "htcondor" || n == "journal")
-        out.push_back(p);
-    }
-  }
-  std::string run_journal = root + "/run/log/journal";
-  struct stat st {};
-  if (::stat(run_journal.c_str(), &st) == 0) out.push_back(run_journal);
-  return out;
-}
 
 void scan_log_text(std::string_view text, const std::string& path, const LogScanOptions& opts,
                    const IocIndex& iocs, Reporter& reporter, ScanStats& stats) {
@@ -391,11 +280,13 @@ bool scan_journal_bytes(std::string_view data, const std::string& path, const Lo
 void scan_logs(const LogScanOptions& opts, const IocIndex& iocs, Reporter& reporter,
                ScanStats& stats) {
   std::vector<std::string> files;
-  if (opts.paths.empty()) {
-    for (const auto& p : default_log_paths()) collect(p, false, files, stats, 0);
-  } else {
-    for (const auto& p : opts.paths) collect(p, true, files, stats, 0);
-  }
+  auto skipped = [&stats](std::string_view reason, const std::string& path,
+                          const std::string& detail) {
+    stats.skipped(std::string(reason), path, reason == "unreadable", detail);
+  };
+  const bool named = !opts.paths.empty();
+  for (const auto& p : named ? opts.paths : host::default_log_paths())
+    for (auto& f : host::find_logs(p, named, skipped)) files.push_back(std::move(f));
   for (size_t i = 0; i < files.size(); ++i) {
     const auto& f = files[i];
     if (stop_asked(opts)) {
@@ -403,7 +294,7 @@ void scan_logs(const LogScanOptions& opts, const IocIndex& iocs, Reporter& repor
       return;
     }
     try {
-      if (log_kind(f) == "journal") {
+      if (host::log_kind(f) == "journal") {
         Fd fd = open_evidence(f);
         std::string bytes = read_all(fd.get(), f, kMaxJournal);
         if (opts.pace) opts.pace(bytes.size());

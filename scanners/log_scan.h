@@ -12,19 +12,16 @@
 #include <string_view>
 #include <vector>
 
+#include "host/logs.h"
 #include "scanners/ioc_match.h"
 #include "scanners/report.h"
 #include "scanners/scan_stats.h"
 
 namespace forage::scanners {
 
-// What kind of log a file is, from its name: "auth", "syslog", "slurm", "condor", "journal";
-// empty when it is none of them.
-std::string log_kind(std::string_view path);
-
 struct LogScanOptions {
   // Files or directories (directories: every file below whose name is a known log, recursively,
-  // symlinks not followed). Empty: default_log_paths().
+  // symlinks not followed). Empty: host::default_log_paths().
   std::vector<std::string> paths;
   uint64_t max_line = 64 << 10;  // longer lines are matched in their first bytes only
   size_t max_hits_per_file = 1000;
@@ -34,10 +31,6 @@ struct LogScanOptions {
   // Called with the bytes read since the last call (sweep's CPU and I/O pacing).
   std::function<void(uint64_t)> pace;
 };
-
-// The usual places under `root` ("" for the live host): /var/log/{auth.log*,secure*,syslog*,
-// messages*}, /var/log/slurm*/, /var/log/condor/, /var/log/journal/, /run/log/journal/.
-std::vector<std::string> default_log_paths(const std::string& root = "");
 
 // Findings: {"kind":"ioc","path","line","log","match":"log","ioc":{...},"text":"<the line>"};
 // journal hits carry "offset" (of the DATA object) instead of "line". Unreadable files are

@@ -1,6 +1,5 @@
 #include "scanners/sweep.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -18,6 +17,8 @@
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "host/fs.h"
+#include "host/proc.h"
 #include "ioc/reader.h"
 #include "ioc/tlp.h"
 #include "ioc/writers.h"
@@ -78,16 +79,7 @@ class Pacer {
 };
 
 std::vector<std::string> list_dir(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") out.push_back(n);
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  return host::Dir::open(dir).names();
 }
 
 bool exists_nofollow(const std::string& p) {
@@ -264,11 +256,8 @@ SweepResult run_sweep(const SweepOptions& o, std::FILE* out) {
   run_phase("procs", [&](Phase& ph) {
     std::vector<int> pids;
     const int self = ::getpid();
-    for (const auto& n : list_dir(o.proc_root)) {
-      if (n.find_first_not_of("0123456789") != std::string::npos || n.size() > 9) continue;
-      int pid = std::stoi(n);
+    for (int pid : host::list_pids(o.proc_root))
       if (pid != self) pids.push_back(pid);
-    }
     constexpr size_t kChunk = 16;
     for (size_t i = 0; i < pids.size(); i += kChunk) {
       if (out_of_time()) {

@@ -23,6 +23,7 @@
 #include "common/hash.h"
 #include "scanners/file_scan.h"
 #include "scanners/net_scan.h"
+#include "host/fs.h"
 #include "host/proc.h"
 #include "scanners/proc_scan.h"
 #include "host/accounts.h"
@@ -348,7 +349,7 @@ TEST(FsKind, PseudoAndNetwork) {
   EXPECT_EQ(fs_kind(0x01021994, "/dev"), FsKind::kPseudo);  // devtmpfs looks like tmpfs
   EXPECT_EQ(fs_kind(0x01021994, "/dev/shm"), FsKind::kLocal);
   EXPECT_EQ(fs_kind(0x6969, "/home"), FsKind::kNetwork);
-  EXPECT_EQ(fs_kind(0x65735546, "/cvmfs"), FsKind::kNetwork);
+  EXPECT_EQ(fs_kind(0x65735546, "/cvmfs"), FsKind::kFuse);
   EXPECT_EQ(fs_kind(0xEF53, "/"), FsKind::kLocal);
 }
 

@@ -154,13 +154,13 @@ TEST(LogScan, StopAskedCountsTheRestAsBudget) {
 }
 
 TEST(LogScan, KindsFromNames) {
-  EXPECT_EQ(log_kind("/var/log/auth.log.2.gz"), "auth");
-  EXPECT_EQ(log_kind("/var/log/secure-20261120"), "auth");
-  EXPECT_EQ(log_kind("/var/log/messages"), "syslog");
-  EXPECT_EQ(log_kind("/var/log/slurm/slurmctld.log"), "slurm");
-  EXPECT_EQ(log_kind("/var/log/condor/StartLog"), "condor");
-  EXPECT_EQ(log_kind("/var/log/journal/abc/system.journal"), "journal");
-  EXPECT_EQ(log_kind("/var/log/dpkg.log"), "");
+  EXPECT_EQ(host::log_kind("/var/log/auth.log.2.gz"), "auth");
+  EXPECT_EQ(host::log_kind("/var/log/secure-20261120"), "auth");
+  EXPECT_EQ(host::log_kind("/var/log/messages"), "syslog");
+  EXPECT_EQ(host::log_kind("/var/log/slurm/slurmctld.log"), "slurm");
+  EXPECT_EQ(host::log_kind("/var/log/condor/StartLog"), "condor");
+  EXPECT_EQ(host::log_kind("/var/log/journal/abc/system.journal"), "journal");
+  EXPECT_EQ(host::log_kind("/var/log/dpkg.log"), "");
 }
 
 void put64(std::string& s, size_t at, uint64_t v) {

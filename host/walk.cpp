@@ -1,0 +1,183 @@
+#include "host/walk.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <utility>
+
+#include "common/file.h"
+#include "host/fs.h"
+
+namespace forage::host {
+namespace {
+
+std::string join(const std::string& dir, const std::string& name) {
+  if (!dir.empty() && dir.back() == '/') return dir + name;
+  return dir + "/" + name;
+}
+
+struct Pending {
+  std::shared_ptr<Fd> parent;  // null: a path given, opened by its name
+  std::string name;            // below parent
+  std::string path;
+  dev_t parent_dev;
+  bool named;      // given on the command line
+  dev_t root_dev;  // for --one-file-system
+};
+
+int open_dir(const Pending& p) {
+  const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+  int at = p.parent ? p.parent->get() : AT_FDCWD;
+  const std::string& name = p.parent ? p.name : p.path;
+  int fd = ::openat(at, name.c_str(), flags | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = ::openat(at, name.c_str(), flags);
+  return fd;
+}
+
+std::string_view skip_reason(FsKind k) {
+  switch (k) {
+    case FsKind::kPseudo:
+      return "pseudo-fs";
+    case FsKind::kNetwork:
+    case FsKind::kFuse:
+      return "network-fs";
+    case FsKind::kLocal:
+      break;
+  }
+  return "";
+}
+
+}  // namespace
+
+bool excluded(const std::string& path, const std::vector<std::string>& globs) {
+  if (globs.empty()) return false;
+  auto slash = path.rfind('/');
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  for (const auto& g : globs)
+    if (::fnmatch(g.c_str(), path.c_str(), 0) == 0 || ::fnmatch(g.c_str(), name.c_str(), 0) == 0)
+      return true;
+  return false;
+}
+
+std::vector<WalkEntry> walk_files(const WalkOptions& opts, const WalkSkip& skipped) {
+  std::vector<WalkEntry> out;
+  std::vector<Pending> stack;
+  std::set<std::pair<dev_t, ino_t>> seen_dirs;
+  std::set<std::pair<dev_t, ino_t>> seen_files;
+  const Mounts mounts = Mounts::load();
+
+  auto consider_file = [&](const std::string& path, const struct stat& st) {
+    if (excluded(path, opts.excludes)) return skipped("excluded", path, false, "");
+    if (opts.max_size > 0 && static_cast<uint64_t>(st.st_size) > opts.max_size)
+      return skipped("too-large", path, false, "");
+    // Hard links and overlapping paths given twice: each file once.
+    if (!seen_files.emplace(st.st_dev, st.st_ino).second)
+      return skipped("duplicate", path, false, "");
+    out.push_back({path, static_cast<uint64_t>(st.st_size), st.st_dev, st.st_ino, st.st_uid});
+  };
+  auto classify_other = [&](const std::string& path, mode_t mode) {
+    if (S_ISLNK(mode)) return skipped("symlink", path, false, "");
+    return skipped("special", path, false, "");  // FIFO, socket, device: never opened
+  };
+
+  for (const auto& root : opts.paths) {
+    struct stat st {};
+    if (::lstat(root.c_str(), &st) != 0) {
+      skipped(errno == ENOENT ? "vanished" : "unreadable", root, true, std::strerror(errno));
+      continue;
+    }
+    if (S_ISREG(st.st_mode)) {
+      consider_file(root, st);
+    } else if (S_ISDIR(st.st_mode)) {
+      stack.push_back({nullptr, "", root, st.st_dev, true, st.st_dev});
+    } else {
+      classify_other(root, st.st_mode);
+    }
+  }
+
+  while (!stack.empty()) {
+    Pending dir = std::move(stack.back());
+    stack.pop_back();
+    if (!dir.named && excluded(dir.path, opts.excludes)) {
+      skipped("excluded", dir.path, false, "");
+      continue;
+    }
+    auto fd = std::make_shared<Fd>(open_dir(dir));
+    dir.parent.reset();  // the parent's descriptor closes once its last child is open
+    if (!*fd) {
+      int err = errno;
+      if (err == ENOENT || err == ENOTDIR || err == ELOOP)  // replaced or removed mid-walk
+        skipped("vanished", dir.path, false, "");
+      else
+        skipped("unreadable", dir.path, true, std::strerror(err));
+      continue;
+    }
+    struct stat dst {};
+    if (::fstat(fd->get(), &dst) != 0) {
+      skipped("unreadable", dir.path, true, std::strerror(errno));
+      continue;
+    }
+    if (!seen_dirs.emplace(dst.st_dev, dst.st_ino).second) {
+      skipped("loop", dir.path, false, "");  // a bind mount back up the tree, or a path given twice
+      continue;
+    }
+    if (!dir.named && dst.st_dev != dir.parent_dev) {
+      // A device the mount table does not know (a btrfs subvolume): statfs tells its kind.
+      struct statfs sfs {};
+      if (!mounts.find(dst.st_dev) && ::fstatfs(fd->get(), &sfs) == 0) {
+        FsKind kind = fs_kind(static_cast<int64_t>(sfs.f_type), dir.path);
+        if (kind != FsKind::kLocal) {
+          skipped(std::string(skip_reason(kind)), dir.path, false, "");
+          continue;
+        }
+      }
+    }
+    Dir d = Dir::at(fd->get());
+    if (!d) {
+      skipped("unreadable", dir.path, true, std::strerror(d.error()));
+      continue;
+    }
+    for (const auto& name : d.names()) {
+      std::string path = join(dir.path, name);
+      Entry e = peek(fd->get(), name);
+      if (e.err) {
+        if (e.err == ENOENT)
+          skipped("vanished", path, false, "");
+        else
+          skipped("unreadable", path, true, std::strerror(e.err));
+        continue;
+      }
+      if (S_ISDIR(e.st.st_mode)) {
+        if (e.st.st_dev != dst.st_dev || e.mount_root) {
+          // A mount point: decided from the mount table, before anything is asked of it.
+          if (opts.one_file_system && e.st.st_dev != dir.root_dev) {
+            skipped("other-fs", path, false, "");
+            continue;
+          }
+          FsKind kind = path == "/dev" ? FsKind::kPseudo : mounts.kind(e.st.st_dev);
+          if (kind != FsKind::kLocal) {
+            skipped(std::string(skip_reason(kind)), path, false, "");
+            // /dev/shm is a real tmpfs and a favourite drop place: scan it anyway.
+            if (path == "/dev") stack.push_back({nullptr, "", "/dev/shm", e.st.st_dev, false, dir.root_dev});
+            continue;
+          }
+        }
+        stack.push_back({fd, name, std::move(path), dst.st_dev, false, dir.root_dev});
+      } else if (S_ISREG(e.st.st_mode)) {
+        consider_file(path, e.st);
+      } else {
+        classify_other(path, e.st.st_mode);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace forage::host
