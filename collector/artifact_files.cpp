@@ -273,56 +273,19 @@ void parse_lastlog_file(Ctx& c, const std::string& vpath, const std::string& bag
   c.rep.parsed.push_back(bag + ".json");
 }
 
-std::string days_to_date(std::string_view f) {
-  if (f.empty() || f.size() > 9 ||
-      !std::all_of(f.begin(), f.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
-    return std::string(f.empty() ? "" : "invalid");
-  return host::utc_iso(std::stoll(std::string(f)) * 86400).substr(0, 10);
-}
-
-// Only non-secret fields: never the hash, only what state it is in.
+// Only non-secret fields (host::parse_shadow): never the hash, only what state it is in.
 void shadow_metadata(Ctx& c, const std::string& vpath, int fd, const struct stat& st) {
-  std::string text = host::read_range(fd, 0, 16ull << 20);
   Json accounts = Json::array();
-  for (std::string_view line : split_lines(text)) {
-    std::vector<std::string_view> f;
-    size_t i = 0;
-    while (f.size() < 9) {
-      size_t j = line.find(':', i);
-      f.push_back(line.substr(i, j == std::string_view::npos ? line.npos : j - i));
-      if (j == std::string_view::npos) break;
-      i = j + 1;
-    }
-    if (f.size() < 2 || f[0].empty()) continue;
-    f.resize(9);
-    std::string_view pw = f[1];
-    std::string state = pw.empty()                ? "empty (no password needed)"
-                        : pw[0] == '!'            ? "locked"
-                        : pw == "*" || pw == "!!" ? "no password (login disabled)"
-                        : pw[0] == '$'            ? "set"
-                                                  : "set (legacy or unusual format)";
-    std::string algo;
-    std::string_view h = pw.substr(pw.empty() || pw[0] != '!' ? 0 : 1);
-    if (h.size() > 3 && h[0] == '$') {
-      std::string_view id = h.substr(1, h.find('$', 1) - 1);
-      algo = id == "1"                                ? "md5crypt"
-             : id == "5"                              ? "sha256crypt"
-             : id == "6"                              ? "sha512crypt"
-             : id == "y"                              ? "yescrypt"
-             : id == "2b" || id == "2a" || id == "2y" ? "bcrypt"
-             : id == "gy"                             ? "gost-yescrypt"
-                                                      : "other";
-    }
-    accounts.push_back({{"user", utf8_or_escaped(f[0])},
-                        {"password", state},
-                        {"algorithm", algo},
-                        {"last_change", days_to_date(f[2])},
-                        {"min_days", utf8_or_escaped(f[3])},
-                        {"max_days", utf8_or_escaped(f[4])},
-                        {"warn_days", utf8_or_escaped(f[5])},
-                        {"inactive_days", utf8_or_escaped(f[6])},
-                        {"expires", days_to_date(f[7])}});
-  }
+  for (const auto& a : host::parse_shadow(host::read_range(fd, 0, 16ull << 20)))
+    accounts.push_back({{"user", utf8_or_escaped(a.user)},
+                        {"password", a.password},
+                        {"algorithm", a.algorithm},
+                        {"last_change", a.last_change},
+                        {"min_days", utf8_or_escaped(a.min_days)},
+                        {"max_days", utf8_or_escaped(a.max_days)},
+                        {"warn_days", utf8_or_escaped(a.warn_days)},
+                        {"inactive_days", utf8_or_escaped(a.inactive_days)},
+                        {"expires", a.expires}});
   Json j;
   j["source"] = utf8_or_escaped(c.real(vpath));
   j["policy"] = "metadata only: password hashes are never copied";

@@ -187,6 +187,7 @@ class Run {
     co.max_size = o_.max_core_size;
     const std::string label = "pid " + std::to_string(pid);
     if (host::stop_requested()) return abandoned("memory.core", label, host::Deadline());
+    co.deadline = host::Deadline::in(seconds(kMemoryBaseSeconds));  // the plan: maps, registers
     CorePlan plan;
     try {
       plan = plan_core(pid, co);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/procfs.h>
 #include <sys/ptrace.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <mutex>
 #include <thread>
 
+#include "host/fs.h"
 #include "host/proc.h"
 #include "common/error.h"
 #include "common/file.h"
@@ -195,6 +197,13 @@ class MemReader {
   bool in_bad_range_ = false;
 };
 
+// The device of a mapping ("00:2d", hex) on a FUSE mount.
+bool fuse_backed(const host::MapRegion& r, const host::Mounts& mounts) {
+  unsigned maj = 0, min = 0;
+  if (std::sscanf(r.dev.c_str(), "%x:%x", &maj, &min) != 2) return false;
+  return mounts.kind(makedev(maj, min)) == host::FsKind::kFuse;
+}
+
 Fd open_mem(const std::string& proc_root, int pid) {
   return Fd(::open((proc_root + "/" + std::to_string(pid) + "/mem").c_str(),
                    O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -300,6 +309,8 @@ CorePlan plan_core(int pid, const CoreOptions& opt) {
   };
   MemReader probe(pid, open_mem(opt.proc_root, pid));
   const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  host::Watchdog watchdog(opt.deadline);  // a probe or a ptrace wait that blocks returns EINTR
+  static const host::Mounts mounts = host::Mounts::load();
 
   CorePlan plan;
   plan.pid = pid;
@@ -307,6 +318,11 @@ CorePlan plan_core(int pid, const CoreOptions& opt) {
     CoreSegment s;
     s.region = r;
     s.reason = host::region_skip_reason(r);
+    // A page of a file on FUSE is read by asking its server, which may be this frozen target or
+    // its child: the read would wait for ever.
+    if (s.reason.empty() && r.inode != 0 && fuse_backed(r, mounts))
+      s.reason = "mapped from a FUSE file system (its server may be frozen): not read";
+    if (s.reason.empty() && opt.deadline.expired()) s.reason = "not read: " + opt.deadline.reason();
     if (s.reason.empty() && anonymous(r)) {
       const SmapsUsage* u = usage_of(r.start);
       if (u && u->rss_kb == 0 && u->swap_kb == 0)
@@ -324,7 +340,9 @@ CorePlan plan_core(int pid, const CoreOptions& opt) {
   std::string first_problem;
   for (int tid : tids) {
     Regs r;
-    if (opt.registers)
+    if (opt.deadline.expired())
+      r.problem = "registers not read: " + opt.deadline.reason();
+    else if (opt.registers)
       r = thread_registers(pid, tid);
     else
       r.problem = "registers not requested";

@@ -377,34 +377,14 @@ std::vector<RecoveredFile> recover_files(bundle::BundleWriter& w, const std::str
       out.push_back(std::move(r));
       return;
     }
-    // stat() follows the magic link to the file itself without opening it: a FIFO, a socket or a
-    // device is never opened (an open of a FIFO's read end would wait for a writer).
-    struct stat st {};
-    if (::stat(link.c_str(), &st) != 0) {
-      r.status = std::string("skipped: ") + std::strerror(errno);
+    host::Opened o = host::open_process_file(link);
+    if (!o) {
+      r.status = "skipped: " + o.why;
       out.push_back(std::move(r));
       return;
     }
-    if (!S_ISREG(st.st_mode)) {
-      r.status = "skipped: not a regular file (" + std::string(host::file_type_name(st.st_mode)) + ")";
-      out.push_back(std::move(r));
-      return;
-    }
-    // The magic link reaches the file even when its name is gone or replaced. O_NONBLOCK: should
-    // it have become something else since the stat, the open still returns at once.
-    const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
-    Fd fd(::open(link.c_str(), flags | O_NOATIME));
-    if (!fd) fd = Fd(::open(link.c_str(), flags));
-    if (!fd || ::fstat(fd.get(), &st) != 0) {
-      r.status = std::string("skipped: ") + std::strerror(errno);
-      out.push_back(std::move(r));
-      return;
-    }
-    if (!S_ISREG(st.st_mode)) {
-      r.status = "skipped: not a regular file (" + std::string(host::file_type_name(st.st_mode)) + ")";
-      out.push_back(std::move(r));
-      return;
-    }
+    const struct stat& st = o.st;
+    Fd& fd = o.fd;
     if (!seen.insert({st.st_dev, st.st_ino}).second) return;
     r.size = static_cast<uint64_t>(st.st_size);
     if (max_file_size && r.size > max_file_size) {

@@ -9,6 +9,7 @@
 #include "common/file.h"
 #include "common/strings.h"
 #include "host/fs.h"
+#include "host/logins.h"
 
 namespace forage::host {
 namespace {
@@ -106,6 +107,56 @@ Identity identity_of(const PasswdEntry& e,
       if (std::find(id.groups.begin(), id.groups.end(), g) == id.groups.end())
         id.groups.push_back(g);
   return id;
+}
+
+namespace {
+
+std::string days_to_date(std::string_view f) {
+  if (f.empty()) return "";
+  if (f.size() > 9 || !std::all_of(f.begin(), f.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+    return "invalid";
+  return utc_iso(std::stoll(std::string(f)) * 86400).substr(0, 10);
+}
+
+std::string hash_algorithm(std::string_view pw) {
+  std::string_view h = pw.substr(pw.empty() || pw[0] != '!' ? 0 : 1);
+  if (h.size() <= 3 || h[0] != '$') return "";
+  std::string_view id = h.substr(1, h.find('$', 1) - 1);
+  if (id == "1") return "md5crypt";
+  if (id == "5") return "sha256crypt";
+  if (id == "6") return "sha512crypt";
+  if (id == "y") return "yescrypt";
+  if (id == "2b" || id == "2a" || id == "2y") return "bcrypt";
+  if (id == "gy") return "gost-yescrypt";
+  return "other";
+}
+
+}  // namespace
+
+std::vector<ShadowEntry> parse_shadow(std::string_view text) {
+  std::vector<ShadowEntry> out;
+  for (std::string_view line : split_lines(text)) {
+    auto f = colon_fields(line, 9);
+    if (f.size() < 2 || f[0].empty()) continue;
+    f.resize(9);
+    std::string_view pw = f[1];
+    ShadowEntry e;
+    e.user = std::string(f[0]);
+    e.password = pw.empty()                ? "empty (no password needed)"
+                 : pw[0] == '!'            ? "locked"
+                 : pw == "*" || pw == "!!" ? "no password (login disabled)"
+                 : pw[0] == '$'            ? "set"
+                                           : "set (legacy or unusual format)";
+    e.algorithm = hash_algorithm(pw);
+    e.last_change = days_to_date(f[2]);
+    e.min_days = std::string(f[3]);
+    e.max_days = std::string(f[4]);
+    e.warn_days = std::string(f[5]);
+    e.inactive_days = std::string(f[6]);
+    e.expires = days_to_date(f[7]);
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 std::optional<uid_t> resolve_user(std::string_view user, std::string_view passwd_text) {

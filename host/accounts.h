@@ -51,6 +51,15 @@ std::unordered_map<std::string, std::vector<gid_t>> parse_group_members(std::str
 Identity identity_of(const PasswdEntry& e,
                      const std::unordered_map<std::string, std::vector<gid_t>>& members);
 
+// /etc/shadow without its secrets: per account the password's state ("set", "locked", "empty (no
+// password needed)", "no password (login disabled)", ...) and hash algorithm, never the hash;
+// dates as YYYY-MM-DD ("invalid" when not a day count).
+struct ShadowEntry {
+  std::string user, password, algorithm, last_change, expires;
+  std::string min_days, max_days, warn_days, inactive_days;
+};
+std::vector<ShadowEntry> parse_shadow(std::string_view text);
+
 // A user given as a name or a decimal uid, resolved through passwd text.
 std::optional<uid_t> resolve_user(std::string_view user, std::string_view passwd_text);
 

@@ -457,6 +457,22 @@ Opened open_named_file(const std::string& path, const Mounts* mounts) {
   return o;
 }
 
+Opened open_process_file(const std::string& link) {
+  struct stat st {};
+  if (::stat(link.c_str(), &st) != 0) return fail(errno, std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return fail(EINVAL, "not a regular file (" + std::string(file_type_name(st.st_mode)) + ")");
+  const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+  Opened o;
+  o.fd = Fd(::open(link.c_str(), flags | O_NOATIME));
+  if (!o.fd) o.fd = Fd(::open(link.c_str(), flags));
+  if (!o.fd) return fail(errno, std::strerror(errno));
+  if (::fstat(o.fd.get(), &o.st) != 0) return fail(errno, std::strerror(errno));
+  if (!S_ISREG(o.st.st_mode))
+    return fail(EINVAL, "not a regular file (" + std::string(file_type_name(o.st.st_mode)) + ")");
+  return o;
+}
+
 std::string read_range(int fd, uint64_t off, uint64_t max, const Deadline* deadline) {
   std::string out;
   uint64_t chunk = std::min<uint64_t>(max, 1u << 20);
@@ -511,7 +527,7 @@ std::string read_named_file(const std::string& path, uint64_t max, const Mounts*
 std::string sha256_prefix(int fd, uint64_t max, uint64_t* hashed, const Deadline* deadline) {
   Hasher h(HashAlgo::kSha256);
   static const std::string zeros(1u << 20, '\0');
-  std::vector<char> buf(1u << 20);
+  thread_local std::vector<char> buf(1u << 20);  // once per thread, not per file
   uint64_t pos = 0;
   struct stat st {};
   uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : UINT64_MAX;

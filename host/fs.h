@@ -124,6 +124,12 @@ Opened open_base_dir(const std::string& path, const Mounts& mounts);
 // following a last-component link, non-blocking, regular files on readable file systems only.
 Opened open_named_file(const std::string& path, const Mounts* mounts = nullptr);
 
+// A file a process holds, through its /proc magic link (/proc/PID/exe, /proc/PID/fd/N): the link
+// is followed (that is its point: it reaches a deleted or replaced file), but the file is looked
+// at with stat() first and opened only when it is a regular file, non-blocking, so a FIFO, a tty
+// or a device the process holds is never opened.
+Opened open_process_file(const std::string& magic_link);
+
 // Reads up to `max` bytes of a regular file from `off` (pread, EINTR-safe); holes are not read
 // from disk (SEEK_DATA) but filled with zeros. Stops early at the deadline.
 std::string read_range(int fd, uint64_t off, uint64_t max, const Deadline* deadline = nullptr);
