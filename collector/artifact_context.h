@@ -90,10 +90,11 @@ struct Ctx {
 // its bytes.
 void record_key(Ctx& c, const std::string& vpath, int fd, const std::string& where,
                 const std::string& kind, const host::Deadline& d);
-// Lists a file that is not copied: over a budget (fd >= 0: hashed over its head and typed) or
-// not reached before a deadline (fd < 0: what peek saw).
+// Lists a file that is not copied: over a budget (fd >= 0: hashed over its head and typed; or
+// over_budget with fd < 0: its listing line has them) or not reached before a deadline (fd < 0:
+// what peek saw).
 void list_not_copied(Ctx& c, Step& s, const std::string& vpath, int fd, const struct stat& st,
-                     const std::string& why);
+                     const std::string& why, bool over_budget = false);
 // Ends a step: the action log line of the row, and the abandonment if any.
 void end_step(Ctx& c, Step& s, const ArtifactReport& before);
 // The head of a file: enough for libmagic, the executable test and, when a key may be in it, the

@@ -124,9 +124,12 @@ class Listing {
       }
       uint64_t size = static_cast<uint64_t>(o.st.st_size);
       if (!s_.budget.fits(size)) {
-        list_not_copied(c_, s_, x.vpath, o.fd.get(), o.st,
-                        "small executable over budget: " + std::to_string(s_.budget.left()) +
-                            " bytes left of the step's and the total's");
+        // Typed and hashed in the listing already: named here, not read again.
+        list_not_copied(c_, s_, x.vpath, -1, o.st,
+                        "small executable over budget (" + std::to_string(s_.budget.left()) +
+                            " bytes left of the step's and the total's); its type and hash are "
+                            "in the listing",
+                        true);
         continue;
       }
       bundle::MemberResult r =
@@ -225,13 +228,19 @@ class Listing {
     std::string head = read_head(fd, o.st, s_.deadline);
     j["magic"] = utf8_or_escaped(type_of(c_.typer, head));
     uint64_t hashed = 0;
-    if (size <= c_.opt.hash_max) {
+    // A whole-file hash costs its size even where the file is a hole: a sparse file, a large one,
+    // or one past the listing's hashing budget is hashed over its head only.
+    const bool sparse = host::allocated_bytes(o.st) < size / 2 && size > c_.opt.head_hash;
+    if (size <= c_.opt.hash_max && !sparse && hashed_ + size <= c_.opt.listing_hash_budget) {
       j["sha256"] = host::sha256_prefix(fd, c_.opt.hash_max, &hashed, &s_.deadline);
       if (hashed < size) j["sha256_note"] = "cut by " + s_.deadline.reason();
     } else {
       j["sha256_head"] = host::sha256_prefix(fd, c_.opt.head_hash, &hashed, &s_.deadline);
       j["sha256_head_bytes"] = hashed;
+      if (sparse) j["sha256_note"] = "sparse: hashed over its head only";
+      else if (size <= c_.opt.hash_max) j["sha256_note"] = "listing's hashing budget used up";
     }
+    hashed_ += hashed;
     std::string kind = private_key_kind(head);
     const std::string v = vpath(rel);
     if (!kind.empty()) {
@@ -265,6 +274,7 @@ class Listing {
   std::string cut_;
   std::vector<Exec> execs_;
   std::set<std::string> seen_;
+  uint64_t hashed_ = 0;  // bytes hashed by this listing
 };
 
 void finish_listing(Ctx& c, Step& s, Listing& l, const std::string& vdir, const std::string& note) {

@@ -297,7 +297,7 @@ void record_key(Ctx& c, const std::string& vpath, int fd, const std::string& whe
 }
 
 void list_not_copied(Ctx& c, Step& s, const std::string& vpath, int fd, const struct stat& st,
-                     const std::string& why) {
+                     const std::string& why, bool over_budget) {
   Json j;
   j["path"] = utf8_or_escaped(c.real(vpath));
   j["step"] = s.name;
@@ -318,6 +318,8 @@ void list_not_copied(Ctx& c, Step& s, const std::string& vpath, int fd, const st
     uint64_t hashed = 0;
     j["sha256_head"] = host::sha256_prefix(fd, c.opt.head_hash, &hashed, &s.deadline);
     j["sha256_head_bytes"] = hashed;
+  }
+  if (fd >= 0 || over_budget) {
     ++s.over;
     c.rep.over_budget++;
     c.rep.over_budget_bytes += static_cast<uint64_t>(st.st_size);
@@ -327,7 +329,8 @@ void list_not_copied(Ctx& c, Step& s, const std::string& vpath, int fd, const st
   }
   c.over_jsonl += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   if (s.over + s.not_reached <= kLoggedPerStep)
-    c.w.record(fd >= 0 ? "artifacts.over-budget" : "artifacts.not-reached", c.real(vpath),
+    c.w.record(fd >= 0 || over_budget ? "artifacts.over-budget" : "artifacts.not-reached",
+               c.real(vpath),
                why + "; listed in data/host/over-budget.jsonl");
 }
 

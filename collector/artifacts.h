@@ -86,7 +86,8 @@ struct ArtifactOptions {
   uint64_t executable_cap = 16ull << 20;  // small executables in listed dirs copied up to this
   uint64_t listing_max_entries = 500000;  // per listed directory tree
   uint64_t hash_max = 64ull << 20;        // listed files larger than this: sha256 of the head
-  uint64_t head_hash = 1ull << 20;        // the head hashed for large and over-budget files
+  uint64_t head_hash = 1ull << 20;        // the head hashed for large, sparse, over-budget files
+  uint64_t listing_hash_budget = 8ull << 30;  // bytes one listing hashes whole; then heads
   uint64_t max_file_size = 256ull << 20;  // one file's share (--max-file-size)
   uint64_t max_total = UINT64_MAX;        // all artefacts together (--max-bundle-size)
   int deadline_s = 150;                   // all artefacts together

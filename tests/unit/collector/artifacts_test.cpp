@@ -436,3 +436,52 @@ TEST(CollectArtifacts, ARootWithoutPasswdStillWorks) {
 
 }  // namespace
 }  // namespace forage::collector
+
+namespace forage::collector {
+namespace {
+
+// /dev/shm full of sparse "ELF" files (issue 11.5): the listing hashes each over its head only,
+// copies what the total budget allows, newest first, and lists every other one as over budget.
+TEST(CollectArtifacts, SparseExecutablesAreListedNotCopiedPastTheBudget) {
+  TempDir t;
+  std::string shm = t / "root/dev/shm";
+  ASSERT_EQ(run("mkdir -p " + shm), 0);
+  const int n = 400;
+  for (int i = 0; i < n; ++i) {
+    std::string f = shm + "/p" + std::to_string(i);
+    spit(f, std::string("\x7f" "ELF\x02\x01\x01", 7));
+    ASSERT_EQ(::truncate(f.c_str(), 2 << 20), 0);
+  }
+  std::string out = t / "b.tar";
+  ArtifactReport r;
+  {
+    bundle::BundleWriter w(options(out));
+    ArtifactOptions opt;
+    opt.max_total = 4 << 20;  // room for two of them
+    r = collect_artifacts(w, Profile::kTriage, {}, t / "root", opt);
+    w.finish();
+  }
+  EXPECT_EQ(r.files_copied, 2u);
+  EXPECT_EQ(r.over_budget, static_cast<uint64_t>(n - 2));
+  std::string x = t / "x";
+  ASSERT_EQ(run("mkdir " + x + " && tar -xf " + out + " -C " + x), 0);
+  std::string top = top_of(x);
+  int listed = 0, head_only = 0;
+  const std::string listing = slurp(top + "/data/host/listings/dev_shm.jsonl");
+  for (std::string_view line : split_lines(listing)) {
+    if (line.empty()) continue;
+    auto j = Json::parse(line);
+    ++listed;
+    if (j.contains("sha256_head") && j.value("sha256_note", "").find("sparse") == 0) ++head_only;
+  }
+  EXPECT_EQ(listed, n);
+  EXPECT_EQ(head_only, n);
+  int over = 0;
+  const std::string over_text = slurp(top + "/data/host/over-budget.jsonl");
+  for (std::string_view line : split_lines(over_text))
+    if (!line.empty() && Json::parse(line)["step"] == "tmp-listings") ++over;
+  EXPECT_EQ(over, n - 2);
+}
+
+}  // namespace
+}  // namespace forage::collector
