@@ -62,7 +62,7 @@ for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 port=$(cat "$T/port")
 LD_LIBRARY_PATH=$pylib "$T/kswapd0" -c "import socket,time; c=socket.create_connection(('127.0.0.77', $port)); time.sleep(120)" &
 payload=$!
-trap 'kill $srv $payload 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $srv $payload 2>/dev/null || true; rm -rf "$T"' EXIT
 sleep 0.5
 
 sweep() {
@@ -159,4 +159,24 @@ if python3 -c 'import csv,sys; rows=list(csv.reader(open(sys.argv[1]))); sys.exi
 # Only clean and incomplete: exit 3; only clean: 0.
 expect_exit 3 "$FORAGE" merge "$T/clean.jsonl" "$T/incomplete.jsonl"
 expect_exit 0 "$FORAGE" merge "$T/clean.jsonl"
+
+# --- --collect-on-hit --kill-on-hit: the same order as collect (issue 17): the disk artefacts
+# while the payload is frozen, then the kill, then the seal; the payload is dead afterwards.
+mkdir -p "$T/killed"
+expect_exit 1 sweep --skip files --skip logs --collect-on-hit --kill-on-hit --out "$T/killed" --no-sign --profile triage
+kb=$(ls "$T"/killed/*.tar 2>/dev/null | head -1)
+if [ -n "$kb" ]; then
+  ok
+  mkdir "$T/kx" && tar -xf "$kb" -C "$T/kx"
+  awk -F'"action":"' '{split($2, a, "\""); print a[1]}' "$T"/kx/*/meta/actions.jsonl >"$T/order"
+  last_art=$(grep -n '^artifacts' "$T/order" | tail -1 | cut -d: -f1)
+  first_kill=$(grep -n '^kill$' "$T/order" | head -1 | cut -d: -f1)
+  seal=$(grep -n '^bundle.seal$' "$T/order" | cut -d: -f1)
+  [ -n "$last_art" ] && [ -n "$first_kill" ] && [ "$last_art" -lt "$first_kill" ] && [ "$first_kill" -lt "$seal" ] &&
+    ok || fail "sweep --kill-on-hit: order artefacts ($last_art) < kill ($first_kill) < seal ($seal) broken"
+else
+  fail "no bundle written by --kill-on-hit"
+fi
+for _ in $(seq 50); do kill -0 "$payload" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$payload" 2>/dev/null; then fail "payload alive after --kill-on-hit"; else ok; fi
 finish
