@@ -10,19 +10,10 @@
 #include "bundle/pax.h"
 #include "common/hash.h"
 #include "common/strings.h"
+#include "common/time.h"
 
 namespace forage::bundle {
 
-std::string utc_now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  std::tm tm{};
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
-  return buf;
-}
 
 
 void ActionLog::append(std::string_view actor, std::string_view action, std::string_view target,

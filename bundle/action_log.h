@@ -41,7 +41,5 @@ struct ActionLogCheck {
 // Checks the chain line by line and against the head. Never throws on bad input.
 ActionLogCheck check_action_log(std::string_view jsonl, std::string_view head);
 
-// Current UTC as 2026-11-20T10:15:00.123456789Z.
-std::string utc_now_ns();
 
 }  // namespace forage::bundle

@@ -5,6 +5,8 @@
 
 #include "common/error.h"
 #include "common/strings.h"
+#include "common/time.h"
+#include "common/tlp.h"
 
 namespace forage::bundle {
 
@@ -35,28 +37,12 @@ std::string sanitize_component(std::string_view s, std::string_view fallback, si
 }
 
 std::string top_directory(std::string_view case_id, std::string_view host, std::time_t utc) {
-  std::tm tm{};
-  gmtime_r(&utc, &tm);
-  char ts[64];
-  std::snprintf(ts, sizeof ts, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return sanitize_component(case_id, "nocase") + "_" + sanitize_component(host, "unknown-host") +
-         "_" + ts;
+         "_" + utc_compact(utc);
 }
 
-std::string normalize_tlp(std::string_view label) {
-  std::string s = to_lower(trim(label));
-  if (s.substr(0, 4) == "tlp:")
-    s = s.substr(4);
-  else if (s.substr(0, 4) == "tlp ")
-    s = s.substr(4);
-  for (const char* known : {"clear", "white", "green", "amber", "amber+strict", "red"}) {
-    if (s == known) {
-      std::string up;
-      for (char c : s) up += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      return "TLP:" + up;
-    }
-  }
+std::string checked_tlp(std::string_view label) {
+  if (auto t = normalize_tlp(label)) return *t;
   throw Error("--tlp: unknown label '" + printable(label) +
               "' (CLEAR, WHITE, GREEN, AMBER, AMBER+STRICT, RED)");
 }

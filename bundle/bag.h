@@ -35,8 +35,8 @@ bool unlisted_tag_name(std::string_view rel);
 std::string sanitize_component(std::string_view s, std::string_view fallback, size_t max = 64);
 // <case>_<host>_<YYYYMMDDThhmmssZ>
 std::string top_directory(std::string_view case_id, std::string_view host, std::time_t utc);
-// "amber", "TLP:AMBER", "tlp:amber+strict" -> "TLP:AMBER" / "TLP:AMBER+STRICT"; throws on others.
-std::string normalize_tlp(std::string_view label);
+// A --tlp value as its canonical label (common/tlp.h), or forage::Error naming the valid ones.
+std::string checked_tlp(std::string_view label);
 
 // Checks a bag-relative path (no absolute, empty, "." or ".." components, no NUL); throws
 // forage::Error otherwise. Returns it with control bytes, '\\' and '%' replaced by '_'.

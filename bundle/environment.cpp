@@ -20,6 +20,7 @@
 #include "common/file.h"
 #include "common/hash.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "forage/version.h"
 
 namespace forage::bundle {

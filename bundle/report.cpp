@@ -15,6 +15,8 @@
 #include "common/file.h"
 #include "common/hash.h"
 #include "common/strings.h"
+#include "common/time.h"
+#include "common/tlp.h"
 
 namespace forage::bundle {
 namespace {
@@ -77,12 +79,7 @@ std::string cell(const J& j) {
 
 std::string iso_from_ns(long double ns) {
   if (!(ns > 0)) return "";
-  time_t secs = static_cast<time_t>(ns / 1e9L);
-  tm g{};
-  char buf[40];
-  if (!::gmtime_r(&secs, &g) || !std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &g))
-    return "";
-  return buf;
+  return utc_iso(static_cast<int64_t>(ns / 1e9L));
 }
 
 J parse_json(const std::map<std::string, std::string>& m, const std::string& rel,
@@ -360,6 +357,7 @@ J build_report(const BundleForReport& b) {
   std::string tlp = str(at(incident, {"tlp"}));
   if (tlp.empty()) tlp = bag_info.count("TLP") ? bag_info["TLP"] : "";
   if (tlp.empty()) tlp = "TLP:AMBER";
+  if (auto t = normalize_tlp(tlp)) tlp = *t;
   if (!starts_with(tlp, "TLP:")) tlp = "TLP:" + tlp;
   r["tlp"] = tlp;
   std::string case_id = str(at(incident, {"case_id"}));

@@ -23,6 +23,7 @@
 #include "common/file.h"
 #include "common/hash.h"
 #include "common/strings.h"
+#include "common/time.h"
 
 namespace forage::bundle {
 namespace {
@@ -37,15 +38,7 @@ std::string one_line(std::string_view s) {
 }
 
 std::string date_of(std::time_t t, bool with_time) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  if (with_time)
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  else
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  return buf;
+  return with_time ? utc_iso(t) : utc_date(t);
 }
 
 // Opens a source file relative to `dirfd` without following a link and without updating its

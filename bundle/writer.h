@@ -44,7 +44,7 @@ namespace forage::bundle {
 struct WriterOptions {
   std::string out;  // file path, or "-" for stdout
   std::string case_id;
-  std::string tlp;      // normalized by normalize_tlp(); empty: none recorded
+  std::string tlp;      // a canonical label (common/tlp.h); empty: none recorded
   std::string host;     // short host name for the top directory
   std::time_t utc = 0;  // 0: now
   bool compress = false;

@@ -61,7 +61,7 @@ BundleSetup::BundleSetup(const BundleCliOptions& o) : signer_(signing_identity(o
   bundle::WriterOptions& w = options_;
   w.out = o.out;
   w.case_id = o.case_id;
-  w.tlp = o.tlp.empty() ? "" : bundle::normalize_tlp(o.tlp);
+  w.tlp = o.tlp.empty() ? "" : bundle::checked_tlp(o.tlp);
   w.host = bundle::short_hostname(env);
   w.compress = o.compress;
   w.signer = signer_ ? &*signer_ : nullptr;

@@ -16,6 +16,7 @@
 #include "collector/private_key.h"
 #include "common/error.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "host/logins.h"
 #include "host/logs.h"
 
@@ -293,8 +294,8 @@ void shadow_metadata(Ctx& c, const std::string& vpath, int fd, const struct stat
                {"mode", std::to_string(st.st_mode & 07777)},
                {"uid", st.st_uid},
                {"gid", st.st_gid},
-               {"mtime", host::utc_iso(st.st_mtim.tv_sec)},
-               {"ctime", host::utc_iso(st.st_ctim.tv_sec)}};
+               {"mtime", utc_iso(st.st_mtim.tv_sec)},
+               {"ctime", utc_iso(st.st_ctim.tv_sec)}};
   j["accounts"] = std::move(accounts);
   std::string bag = "data/host" + vpath + ".metadata.json";
   c.w.add_blob(bag, j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");

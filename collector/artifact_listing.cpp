@@ -15,6 +15,7 @@
 #include "collector/private_key.h"
 #include "common/error.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "host/logins.h"
 #include "host/proc.h"
 
@@ -188,8 +189,8 @@ class Listing {
     j["user"] = utf8_or_escaped(c_.names.name(st.st_uid));
     j["gid"] = st.st_gid;
     j["nlink"] = static_cast<uint64_t>(st.st_nlink);
-    j["mtime"] = host::utc_iso(st.st_mtim.tv_sec);
-    j["ctime"] = host::utc_iso(st.st_ctim.tv_sec);
+    j["mtime"] = utc_iso(st.st_mtim.tv_sec);
+    j["ctime"] = utc_iso(st.st_ctim.tv_sec);
     if (S_ISLNK(st.st_mode)) {
       char t[4096];
       ssize_t k = ::readlinkat(dirfd, name.c_str(), t, sizeof t - 1);

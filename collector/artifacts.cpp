@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "host/fs.h"
 #include "host/logins.h"
 
@@ -305,8 +306,8 @@ void list_not_copied(Ctx& c, Step& s, const std::string& vpath, int fd, const st
   j["type"] = host::file_type_name(st.st_mode);
   j["size"] = static_cast<uint64_t>(st.st_size);
   j["allocated"] = host::allocated_bytes(st);
-  j["mtime"] = host::utc_iso(st.st_mtim.tv_sec);
-  j["ctime"] = host::utc_iso(st.st_ctim.tv_sec);
+  j["mtime"] = utc_iso(st.st_mtim.tv_sec);
+  j["ctime"] = utc_iso(st.st_ctim.tv_sec);
   j["uid"] = st.st_uid;
   j["user"] = utf8_or_escaped(c.names.name(st.st_uid));
   j["gid"] = st.st_gid;

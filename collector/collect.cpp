@@ -17,6 +17,7 @@
 #include "collector/incident.h"
 #include "common/error.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "host/accounts.h"
 #include "host/deadline.h"
 #include "host/logins.h"
@@ -88,12 +89,12 @@ class Run {
   void step(std::string_view action, std::string_view target, std::string_view result) {
     w_.record(action, target, result);
     actions_.push_back(
-        {bundle::utc_now_ns(), std::string(action), std::string(target), std::string(result)});
+        {utc_now_ns(), std::string(action), std::string(target), std::string(result)});
   }
 
   void evidence(const bundle::MemberResult& m, const std::string& what) {
     if (!m.stored) return;
-    evidence_.push_back({m.bag_path, m.sha256, m.size, bundle::utc_now_ns(), what});
+    evidence_.push_back({m.bag_path, m.sha256, m.size, utc_now_ns(), what});
   }
 
   void problem(const std::string& p) { result_.problems.push_back(p); }
@@ -126,7 +127,7 @@ class Run {
   void freeze(const Targets& targets, Freezer& freezer) {
     if (targets.pids.empty()) return;
     freezer.freeze(targets.pids, targets.start_ticks);
-    frozen_utc_ = bundle::utc_now_ns();
+    frozen_utc_ = utc_now_ns();
     frozen_at_ = std::chrono::steady_clock::now();
     for (const auto& p : freezer.processes()) {
       step("freeze", "pid " + std::to_string(p.pid),
@@ -241,7 +242,7 @@ class Run {
              label + " " + r.what + " " + r.source,
              r.bag_path.empty() ? r.status : r.status + " -> " + r.bag_path + " sha256 " + r.sha256);
         if (!r.bag_path.empty())
-          evidence_.push_back({r.bag_path, r.sha256, r.size, bundle::utc_now_ns(),
+          evidence_.push_back({r.bag_path, r.sha256, r.size, utc_now_ns(),
                                r.what + " of pid " + std::to_string(pid) + ": " + r.source});
         else if (r.status.rfind("skipped: not a regular", 0) != 0)
           problem(label + " " + r.what + ": " + r.status);
@@ -344,7 +345,7 @@ class Run {
       auto res = kill_processes(o_.proc_root, freezer.refs());
       freezer.killed();
       contained_ = true;
-      killed_utc_ = bundle::utc_now_ns();
+      killed_utc_ = utc_now_ns();
       latency_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - frozen_at_).count();
       bool all = true;
       for (const auto& k : res) {
@@ -378,7 +379,7 @@ class Run {
       if (auto st = host::parse_stat(s["stat"].get<std::string>())) {
         p.ppid = st->ppid;
         if (boot > 0 && hz > 0)
-          p.start_utc = host::utc_iso(boot + static_cast<int64_t>(st->start_ticks / hz));
+          p.start_utc = utc_iso(boot + static_cast<int64_t>(st->start_ticks / hz));
       }
     }
     if (auto ids = host::read_ids(o_.proc_root, pid)) p.uid = ids->uid;
@@ -435,7 +436,7 @@ class Run {
                           in.iocs_matched.end());
     in.profile = std::string(profile_name(o_.profile));
     in.started_utc = actions_.empty() ? "" : actions_.front().utc;
-    in.finished_utc = bundle::utc_now_ns();
+    in.finished_utc = utc_now_ns();
     const int64_t boot = host::boot_epoch(o_.proc_root);
     const long hz = ::sysconf(_SC_CLK_TCK);
     auto users = host::UserNames::load(o_.host_root + "etc/passwd");

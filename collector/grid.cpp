@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "host/fs.h"
 #include "host/identity.h"
 #include "host/proc.h"
@@ -47,9 +48,7 @@ struct OsslStringFree {
 std::string asn1_time_iso(const ASN1_TIME* t) {
   std::tm tm{};
   if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return "";
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return utc_iso(tm);
 }
 
 std::string name_slash(const X509_NAME* n) {

@@ -6,11 +6,11 @@
 #include <cctype>
 
 #include "common/strings.h"
+#include "common/time.h"
 #include "host/logins.h"
 
 namespace forage::collector {
 
-using host::utc_iso;
 using Json = nlohmann::ordered_json;
 
 namespace {

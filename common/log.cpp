@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
+#include "common/time.h"
 
 namespace forage {
 namespace {
@@ -18,15 +19,8 @@ namespace {
 class JsonStderrSink : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    auto t = std::chrono::system_clock::to_time_t(msg.time);
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()) %
-              1000000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char ts[40];
-    std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<long>(us.count()));
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(msg.time.time_since_epoch());
+    std::string ts = utc_iso(ns.count() / 1000000000, ns.count() % 1000000000, 6);
     nlohmann::json j = {{"ts", ts},
                         {"level", spdlog::level::to_string_view(msg.level).data()},
                         {"msg", std::string(msg.payload.data(), msg.payload.size())}};

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "host/fs.h"
 #include "host/logins.h"
 

@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "common/strings.h"
+#include "common/time.h"
 #include "host/accounts.h"
 
 namespace forage::host {
@@ -86,15 +87,6 @@ bool all_zero(const char* p, size_t n) {
 
 }  // namespace
 
-std::string utc_iso(int64_t t) {
-  if (t == 0) return "";
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  if (!::gmtime_r(&tt, &tm)) return std::to_string(t);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 LoginParse parse_utmp(std::string_view bytes) {
   LoginParse out;

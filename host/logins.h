@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/time.h"
+
 namespace forage::host {
 
 class UserNames;
@@ -61,8 +63,6 @@ struct LastlogParse {
 LastlogParse parse_lastlog(std::string_view bytes, const UserNames& names,
                            uint32_t first_uid = 0);
 
-// ISO 8601 UTC ("2026-11-20T10:15:00Z"), or "" for 0.
-std::string utc_iso(int64_t epoch_seconds);
 
 // {"source": name, "records": [...], "trailing_bytes": n, ...}
 nlohmann::ordered_json to_json(const LoginParse& p, std::string_view source);

@@ -6,49 +6,17 @@
 #include <cstring>
 
 #include "common/strings.h"
+#include "common/tlp.h"
 
 namespace forage::ioc {
 namespace {
 
-// Longest first, so "AMBER+STRICT" is not read as "AMBER".
-constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kLabels{{
-    {"amber+strict", "TLP:AMBER+STRICT"},
-    {"amber", "TLP:AMBER"},
-    {"green", "TLP:GREEN"},
-    {"clear", "TLP:CLEAR"},
-    {"white", "TLP:CLEAR"},
-    {"red", "TLP:RED"},
-}};
 
 bool is_word_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
 }  // namespace
-
-std::optional<std::string> normalize_tlp(std::string_view label) {
-  std::string l = to_lower(trim(label));
-  if (l.rfind("tlp", 0) == 0) {
-    l.erase(0, 3);
-    while (!l.empty() && (l[0] == ':' || l[0] == ' ' || l[0] == '-' || l[0] == '_')) l.erase(0, 1);
-  }
-  for (const auto& [word, canonical] : kLabels)
-    if (l == word) return std::string(canonical);
-  return std::nullopt;
-}
-
-int tlp_rank(std::string_view label) {
-  if (label == "TLP:CLEAR") return 1;
-  if (label == "TLP:GREEN") return 2;
-  if (label == "TLP:AMBER") return 3;
-  if (label == "TLP:AMBER+STRICT") return 4;
-  if (label == "TLP:RED") return 5;
-  return 0;
-}
-
-std::string stricter_tlp(const std::string& a, const std::string& b) {
-  return tlp_rank(b) > tlp_rank(a) ? b : a;
-}
 
 namespace {
 
@@ -82,12 +50,13 @@ std::optional<std::string> find_tlp(std::string_view text) {
       ++sep;
     }
     if (sep == 0) return;
-    for (const auto& [word, canonical] : kLabels) {
+    // Longest first, so "AMBER+STRICT" is not read as "AMBER".
+    for (std::string_view word : {"amber+strict", "amber", "green", "clear", "white", "red"}) {
       if (j + word.size() > text.size()) continue;
       if (!iequals(text.substr(j, word.size()), word)) continue;
       size_t end = j + word.size();
       if (end < text.size() && is_word_char(text[end])) continue;
-      if (tlp_rank(canonical) > tlp_rank(best)) best = canonical;
+      best = stricter_tlp(best, *normalize_tlp(word));
       break;
     }
   };

@@ -6,16 +6,12 @@
 
 #include "common/error.h"
 #include "common/strings.h"
+#include "common/time.h"
+#include "common/tlp.h"
 
 namespace forage::scanners {
 namespace {
 
-int tlp_rank(const std::string& t) {
-  static const char* kOrder[] = {"CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"};
-  for (int i = 0; i < 5; ++i)
-    if (t == kOrder[i]) return i + 1;
-  return 0;
-}
 
 std::string short_host(const std::string& h) {
   return h.substr(0, h.find('.'));
@@ -32,11 +28,7 @@ std::string seen_at(const Json& hit, const std::string& node_utc) {
   std::string t = str(hit, "first_seen");
   if (!t.empty()) return t;
   if (hit.contains("time_usec") && hit["time_usec"].is_number_unsigned()) {
-    time_t secs = static_cast<time_t>(hit["time_usec"].get<uint64_t>() / 1000000);
-    tm g{};
-    char buf[32];
-    if (::gmtime_r(&secs, &g) && std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &g))
-      return buf;
+    return utc_iso(static_cast<int64_t>(hit["time_usec"].get<uint64_t>() / 1000000));
   }
   return node_utc;
 }
@@ -145,7 +137,7 @@ SiteReport merge_results(const MergeInput& in) {
   std::string tlp, case_id;
   std::set<std::string> cases, digests;
   for (const auto& n : in.nodes) {
-    if (tlp_rank(n.tlp) > tlp_rank(tlp)) tlp = n.tlp;
+    if (tlp_rank(n.tlp) > tlp_rank(tlp)) tlp = n.tlp;  // short words: parse_tlp reads them too
     if (!n.case_id.empty()) cases.insert(n.case_id);
     if (!n.digest.empty()) digests.insert(n.digest);
   }

@@ -25,6 +25,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
+#include "common/time.h"
 #include "scanners/ip_match.h"
 #include "scanners/pcap_decode.h"
 #include "scanners/pcap_source.h"
@@ -121,19 +122,7 @@ std::string addr_text(const Addr& a) {
 
 // "2024-11-20T08:15:02.123456Z"
 std::string utc(int64_t ns) {
-  int64_t sec = ns / 1000000000, frac = ns % 1000000000;
-  if (frac < 0) {
-    frac += 1000000000;
-    --sec;
-  }
-  time_t t = time_t(sec);
-  struct tm tm {};
-  char date[32];
-  if (!gmtime_r(&t, &tm) || std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-    return std::to_string(sec) + "s";
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%06lldZ", date, static_cast<long long>(frac / 1000));
-  return out;
+  return utc_iso(ns / 1000000000, ns % 1000000000, 6);
 }
 
 // --- per-indicator statistics ---

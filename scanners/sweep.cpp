@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/time.h"
 #include "host/fs.h"
 #include "host/proc.h"
 #include "ioc/reader.h"
@@ -93,14 +94,6 @@ std::string host_name() {
   return "unknown";
 }
 
-std::string utc_now() {
-  char buf[32];
-  time_t t = ::time(nullptr);
-  tm g{};
-  ::gmtime_r(&t, &g);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &g);
-  return buf;
-}
 
 struct Phase {
   std::string name;
@@ -113,10 +106,6 @@ struct Phase {
 
 }  // namespace
 
-std::string tlp_short(const std::string& label) {
-  if (label.rfind("TLP:", 0) == 0) return label.substr(4);
-  return label;
-}
 
 std::string indicator_digest(const ioc::IocSet& set) {
   return sha256_hex(ioc::to_tsv(set));
@@ -158,7 +147,7 @@ SweepResult run_sweep(const SweepOptions& o, std::FILE* out) {
   result.iocs = ioc::read_files(o.iocs, {});
   const ioc::IocSet& set = result.iocs;
   for (const auto& n : set.notes) spdlog::info("note: {}", n);
-  std::string tlp = o.tlp.empty() ? set.tlp : ioc::normalize_tlp(o.tlp).value_or("");
+  std::string tlp = o.tlp.empty() ? set.tlp : normalize_tlp(o.tlp).value_or("");
   if (!o.tlp.empty() && tlp.empty()) throw Error("--tlp: unknown label '" + o.tlp + "'");
   std::string tlp_source = o.tlp.empty() ? "broadcast" : "option";
   if (tlp.empty()) {

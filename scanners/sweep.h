@@ -61,8 +61,6 @@ struct SweepResult {
 // dot-directories of every home directory.
 std::vector<std::string> hiding_places(const std::string& root = "");
 
-// "TLP:AMBER" -> "AMBER"; "" -> "".
-std::string tlp_short(const std::string& label);
 
 // SHA-256 of `forage ioc parse --format tsv` of the set: the same broadcast gives the same
 // digest on every node, whatever the order or duplicates of its indicators.

@@ -21,11 +21,11 @@ TEST(Bag, TopDirectoryIsSanitised) {
 }
 
 TEST(Bag, TlpLabels) {
-  EXPECT_EQ(normalize_tlp("amber"), "TLP:AMBER");
-  EXPECT_EQ(normalize_tlp(" TLP:Amber+Strict "), "TLP:AMBER+STRICT");
-  EXPECT_EQ(normalize_tlp("tlp:red"), "TLP:RED");
-  EXPECT_THROW(normalize_tlp("purple"), Error);
-  EXPECT_THROW(normalize_tlp(""), Error);
+  EXPECT_EQ(checked_tlp("amber"), "TLP:AMBER");
+  EXPECT_EQ(checked_tlp(" TLP:Amber+Strict "), "TLP:AMBER+STRICT");
+  EXPECT_EQ(checked_tlp("tlp:red"), "TLP:RED");
+  EXPECT_THROW(checked_tlp("purple"), Error);
+  EXPECT_THROW(checked_tlp(""), Error);
 }
 
 TEST(Bag, SafePaths) {

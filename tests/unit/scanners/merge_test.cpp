@@ -1,5 +1,6 @@
 // forage merge: node results parsed strictly, the site report's sections and formats.
 #include "scanners/merge.h"
+#include "common/tlp.h"
 
 #include <gtest/gtest.h>
 
