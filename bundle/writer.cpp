@@ -44,9 +44,7 @@ std::string date_of(std::time_t t, bool with_time) {
 // Opens a source file relative to `dirfd` without following a link and without updating its
 // atime when allowed; O_NONBLOCK keeps a FIFO swapped in at the last moment from blocking us.
 int open_source(int dirfd, const char* name, int* err) {
-  int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
-  int fd = ::openat(dirfd, name, flags | O_NOATIME);
-  if (fd < 0 && errno == EPERM) fd = ::openat(dirfd, name, flags);
+  int fd = open_noatime(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     *err = errno;
     return -1;

@@ -29,54 +29,16 @@ struct CollectCliOptions {
   bool keep_frozen = false;
   std::string detected_by;
   bool list_artifacts = false;
-  std::string max_core_size = "0";
-  std::string max_file_size = "256M";
-  std::string max_bundle_size = "0";
+  uint64_t max_core_size = 0;
+  uint64_t max_file_size = 256ull << 20;
+  uint64_t max_bundle_size = 0;
   int artifacts_deadline = 150;
   BundleCliOptions bundle;
 };
 
-// "512M", "2G", "4096", "0": bytes. K/M/G/T are powers of 1024.
-uint64_t size_arg(const std::string& text, const char* option) {
-  size_t i = 0;
-  uint64_t v = 0;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-    if (v > (UINT64_MAX - 9) / 10) throw Error(std::string(option) + " " + text + ": too large");
-    v = v * 10 + static_cast<uint64_t>(text[i++] - '0');
-  }
-  if (i == 0) throw Error(std::string(option) + " " + text + ": expected a size like 512M");
-  int shift = 0;
-  if (i < text.size()) {
-    switch (std::toupper(static_cast<unsigned char>(text[i]))) {
-      case 'K':
-        shift = 10;
-        break;
-      case 'M':
-        shift = 20;
-        break;
-      case 'G':
-        shift = 30;
-        break;
-      case 'T':
-        shift = 40;
-        break;
-      default:
-        throw Error(std::string(option) + " " + text + ": unknown unit (K, M, G, T)");
-    }
-    ++i;
-    if (i < text.size() && (text[i] == 'i' || text[i] == 'I')) ++i;
-    if (i < text.size() && (text[i] == 'b' || text[i] == 'B')) ++i;
-  }
-  if (i != text.size())
-    throw Error(std::string(option) + " " + text + ": expected a size like 512M");
-  if (shift && v > (UINT64_MAX >> shift))
-    throw Error(std::string(option) + " " + text + ": too large");
-  return v << shift;
-}
-
 int run_collect(const CollectCliOptions& o) {
-  const uint64_t max_file = size_arg(o.max_file_size, "--max-file-size");
-  const uint64_t max_bundle = size_arg(o.max_bundle_size, "--max-bundle-size");
+  const uint64_t max_file = o.max_file_size;
+  const uint64_t max_bundle = o.max_bundle_size;
   if (o.artifacts_deadline <= 0) throw Error("--artifacts-deadline: expected seconds > 0");
   if (o.list_artifacts) {
     collector::ArtifactOptions ao;
@@ -96,7 +58,7 @@ int run_collect(const CollectCliOptions& o) {
   c.kill = o.kill;
   c.keep_frozen = o.keep_frozen;
   c.detected_by = o.detected_by;
-  c.max_core_size = size_arg(o.max_core_size, "--max-core-size");
+  c.max_core_size = o.max_core_size;
   c.max_file_size = max_file;
   c.max_bundle_size = max_bundle;
   c.artifacts_deadline_s = o.artifacts_deadline;
@@ -163,14 +125,17 @@ void register_collect(CLI::App& app, Action& action) {
   cmd->add_flag("--list-artifacts", o->list_artifacts,
                 "Print the table of host artefacts and exit");
   cmd->add_option("--max-core-size", o->max_core_size, "Cap per ELF core (K, M, G; 0: none)")
-      ->capture_default_str();
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("0");
   cmd->add_option("--max-file-size", o->max_file_size,
                   "Cap per recovered executable, deleted file or host artefact (K, M, G; 0: none)")
-      ->capture_default_str();
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("256M");
   cmd->add_option("--max-bundle-size", o->max_bundle_size,
                   "Cap on all host artefacts together (K, M, G; 0: only the per-row budgets of "
                   "--list-artifacts); what does not fit is listed, not copied")
-      ->capture_default_str();
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("0");
   cmd->add_option("--artifacts-deadline", o->artifacts_deadline,
                   "Seconds the host artefacts may take in all; a step that overruns is abandoned "
                   "and logged")

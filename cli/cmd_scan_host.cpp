@@ -38,7 +38,7 @@ struct CommonOptions {
 struct FilesOptions {
   CommonOptions common;
   std::vector<std::string> paths;
-  std::string max_size = "256M";
+  uint64_t max_size = 256ull << 20;
   std::vector<std::string> excludes;
   bool one_file_system = false;
 };
@@ -46,38 +46,13 @@ struct FilesOptions {
 struct ProcsOptions {
   CommonOptions common;
   std::vector<int> pids;
-  std::string max_region = "256M";
+  uint64_t max_region = 256ull << 20;
 };
 
 struct NetOptions {
   CommonOptions common;
   bool own_namespace_only = false;
 };
-
-uint64_t parse_size(const std::string& text, const char* option) {
-  size_t pos = 0;
-  unsigned long long n = 0;
-  try {
-    n = std::stoull(text, &pos);
-  } catch (const std::exception&) {
-    throw Error(std::string(option) + ": expected a size like 100M, got '" + text + "'");
-  }
-  std::string unit = text.substr(pos);
-  uint64_t mult = 1;
-  if (unit.empty() || unit == "B")
-    mult = 1;
-  else if (unit == "K" || unit == "KiB" || unit == "k")
-    mult = 1ull << 10;
-  else if (unit == "M" || unit == "MiB")
-    mult = 1ull << 20;
-  else if (unit == "G" || unit == "GiB")
-    mult = 1ull << 30;
-  else if (unit == "T" || unit == "TiB")
-    mult = 1ull << 40;
-  else
-    throw Error(std::string(option) + ": unknown unit in '" + text + "' (use K, M, G or T)");
-  return n * mult;
-}
 
 // Everything a host scan needs, loaded once: rules, indicators, user names. Errors in any input
 // are exit 2 with the file and the reason.
@@ -183,7 +158,8 @@ void register_scan_host(CLI::App& scan, Action& action) {
   files->add_option("paths", fo->paths, "Files and directories to scan");
   add_common(files, fo->common, true, true);
   files->add_option("--max-size", fo->max_size, "Skip larger files (K, M, G suffixes; 0: none)")
-      ->capture_default_str();
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("256M");
   files
       ->add_option("--exclude", fo->excludes,
                    "Skip paths matching this glob (full path or name; repeatable)")
@@ -200,7 +176,7 @@ void register_scan_host(CLI::App& scan, Action& action) {
       scanners::FileScanOptions opts;
       opts.walk.paths = fo->paths;
       opts.walk.excludes = fo->excludes;
-      opts.walk.max_size = parse_size(fo->max_size, "--max-size");
+      opts.walk.max_size = fo->max_size;
       opts.walk.one_file_system = fo->one_file_system;
       opts.threads = fo->common.threads;
       opts.progress = progress_wanted();
@@ -218,12 +194,13 @@ void register_scan_host(CLI::App& scan, Action& action) {
   procs
       ->add_option("--max-region", po->max_region,
                    "Scan at most this much of one memory region (K, M, G)")
-      ->capture_default_str();
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("256M");
   procs->callback([&action, po] {
     action = [po] {
       scanners::ProcScanOptions opts;
       opts.pids = po->pids;
-      opts.max_region_size = parse_size(po->max_region, "--max-region");
+      opts.max_region_size = po->max_region;
       if (opts.max_region_size == 0) throw Error("--max-region: must be more than 0");
       opts.threads = po->common.threads;
       opts.progress = progress_wanted();

@@ -23,7 +23,7 @@ namespace {
 struct SweepCliOptions {
   scanners::SweepOptions sweep;
   std::string budget = "10m";
-  std::string max_size = "64M";
+  uint64_t max_size = 64ull << 20;
   int nice = 10;
   std::string ionice = "idle";
   bool collect_on_hit = false;
@@ -53,22 +53,6 @@ double parse_duration(const std::string& text, const char* option) {
     throw Error(std::string(option) + ": expected a positive duration like 90s, 10m or 1h, got '" +
                 text + "'");
   return v * mult;
-}
-
-uint64_t parse_bytes(const std::string& text, const char* option) {
-  size_t pos = 0;
-  unsigned long long n = 0;
-  try {
-    n = std::stoull(text, &pos);
-  } catch (const std::exception&) {
-    throw Error(std::string(option) + ": expected a size like 64M, got '" + text + "'");
-  }
-  std::string unit = text.substr(pos);
-  if (unit.empty()) return n;
-  if (unit == "K") return n << 10;
-  if (unit == "M") return n << 20;
-  if (unit == "G") return n << 30;
-  throw Error(std::string(option) + ": unknown unit in '" + text + "' (use K, M or G)");
 }
 
 int run_sweep_cli(SweepCliOptions& o) {
@@ -124,7 +108,7 @@ int run_sweep_cli(SweepCliOptions& o) {
     };
   }
   o.sweep.budget_s = parse_duration(o.budget, "--budget");
-  o.sweep.max_size = parse_bytes(o.max_size, "--max-size");
+  o.sweep.max_size = o.max_size;
   o.sweep.version = FORAGE_VERSION;
   scanners::apply_manners(o.nice, o.ionice);
   auto r = scanners::run_sweep(o.sweep);
@@ -169,7 +153,9 @@ void register_sweep(CLI::App& app, Action& action) {
                   "Average CPU use at most this percent of one CPU (0: no limit)");
   cmd->add_option("--io-rate", s.io_rate_mb, "Read at most this many MB/s (0: no limit)");
   cmd->add_option("--threads", s.threads, "Scan threads")->capture_default_str();
-  cmd->add_option("--max-size", o->max_size, "Skip larger files (K, M, G)")->capture_default_str();
+  cmd->add_option("--max-size", o->max_size, "Skip larger files (K, M, G)")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("64M");
   cmd->add_option("--nice", o->nice, "Lower forage's CPU priority by this much (0-19)")
       ->capture_default_str();
   cmd->add_option("--ionice", o->ionice, "forage's I/O class: idle, best-effort[:0-7], none")

@@ -40,13 +40,14 @@ void MappedFile::reset() {
   size_ = 0;
 }
 
+int open_noatime(int dirfd, const char* name, int flags) {
+  int fd = ::openat(dirfd, name, flags | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = ::openat(dirfd, name, flags & ~O_NOATIME);
+  return fd;
+}
+
 Fd open_evidence(const std::string& path) {
-  int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
-  int fd = ::open(path.c_str(), flags | O_NOATIME);
-  if (fd < 0 && errno == EPERM) {
-    spdlog::debug("{}: O_NOATIME not permitted (not the owner); opening without it", path);
-    fd = ::open(path.c_str(), flags);
-  }
+  int fd = open_noatime(AT_FDCWD, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ELOOP) throw Error(path + ": is a symbolic link (not followed)");
     throw system_error(path, errno);

@@ -35,6 +35,11 @@ class Fd {
   int fd_ = -1;
 };
 
+// openat(dirfd, name, flags | O_NOATIME), retried without O_NOATIME when the file is not ours
+// (EPERM: O_NOATIME needs ownership or CAP_FOWNER). The one place that knows this dance; returns
+// the descriptor or -1 with errno set.
+int open_noatime(int dirfd, const char* name, int flags);
+
 // Opens `path` O_RDONLY|O_NOFOLLOW|O_NOATIME|O_CLOEXEC. O_NOATIME needs file ownership or
 // CAP_FOWNER; without it the open is retried without O_NOATIME (logged at debug level).
 // Throws forage::Error("<path>: <reason>").

@@ -151,8 +151,7 @@ int open_beneath(int dirfd, std::string_view rel, int flags) {
     bool last = j == std::string::npos;
     std::string comp = r.substr(i, last ? std::string::npos : j - i);
     int f = last ? flags | O_NOFOLLOW : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
-    int fd = ::openat(at, comp.c_str(), f);
-    if (fd < 0 && errno == EPERM && (f & O_NOATIME)) fd = ::openat(at, comp.c_str(), f & ~O_NOATIME);
+    int fd = open_noatime(at, comp.c_str(), f);
     if (fd < 0) {
       // O_NOFOLLOW|O_DIRECTORY on a link says ENOTDIR: say what it is.
       struct stat l {};
@@ -448,9 +447,7 @@ Opened open_named_file(const std::string& path, const Mounts* mounts) {
     }
   }
   Opened o;
-  int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC;
-  int fd = ::open(path.c_str(), flags | O_NOATIME);
-  if (fd < 0 && errno == EPERM) fd = ::open(path.c_str(), flags);
+  int fd = open_noatime(AT_FDCWD, path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return fail(errno, errno == ELOOP ? "symbolic link not followed" : std::strerror(errno));
   o.fd = Fd(fd);
   if (!check_opened(o, false, mounts)) o.fd.reset();
@@ -464,8 +461,7 @@ Opened open_process_file(const std::string& link) {
     return fail(EINVAL, "not a regular file (" + std::string(file_type_name(st.st_mode)) + ")");
   const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
   Opened o;
-  o.fd = Fd(::open(link.c_str(), flags | O_NOATIME));
-  if (!o.fd) o.fd = Fd(::open(link.c_str(), flags));
+  o.fd = Fd(open_noatime(AT_FDCWD, link.c_str(), flags));
   if (!o.fd) return fail(errno, std::strerror(errno));
   if (::fstat(o.fd.get(), &o.st) != 0) return fail(errno, std::strerror(errno));
   if (!S_ISREG(o.st.st_mode))

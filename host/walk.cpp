@@ -36,9 +36,7 @@ int open_dir(const Pending& p) {
   const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
   int at = p.parent ? p.parent->get() : AT_FDCWD;
   const std::string& name = p.parent ? p.name : p.path;
-  int fd = ::openat(at, name.c_str(), flags | O_NOATIME);
-  if (fd < 0 && errno == EPERM) fd = ::openat(at, name.c_str(), flags);
-  return fd;
+  return open_noatime(at, name.c_str(), flags);
 }
 
 std::string_view skip_reason(FsKind k) {

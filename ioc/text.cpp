@@ -179,18 +179,6 @@ size_t unicode_delimiter(std::string_view s, size_t i) {
   return 0;
 }
 
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xC2)) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += n;
-  }
-  return true;
-}
-
 // A name with a file extension: "payload.exe", "tor-browser.tar.xz", ".x.sh".
 bool valid_filename(std::string_view s) {
   if (s.empty() || s.size() > 255 || s[0] == '-') return false;
