@@ -1,7 +1,6 @@
 #include "bundle/environment.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -130,18 +129,13 @@ std::string fqdn_from_hosts(const std::string& etc, const std::string& host) {
 
 Json interfaces(const std::string& sys) {
   std::map<std::string, Json> ifs;
-  if (DIR* d = ::opendir((sys + "/class/net").c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string name = e->d_name;
-      if (name == "." || name == "..") continue;
-      Json j;
-      j["name"] = utf8_or_escaped(name);
-      j["mac"] = str_or_null(first_line(sys + "/class/net/" + name + "/address"));
-      j["operstate"] = str_or_null(first_line(sys + "/class/net/" + name + "/operstate"));
-      j["addresses"] = Json::array();
-      ifs[name] = j;
-    }
-    ::closedir(d);
+  for (const auto& name : Dir::open(sys + "/class/net").names()) {
+    Json j;
+    j["name"] = utf8_or_escaped(name);
+    j["mac"] = str_or_null(first_line(sys + "/class/net/" + name + "/address"));
+    j["operstate"] = str_or_null(first_line(sys + "/class/net/" + name + "/operstate"));
+    j["addresses"] = Json::array();
+    ifs[name] = j;
   }
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) == 0) {

@@ -1,6 +1,5 @@
 #include "bundle/writer.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,16 +50,6 @@ int open_source(int dirfd, const char* name, int* err) {
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   return fd;
-}
-
-std::string type_of(mode_t m) {
-  if (S_ISLNK(m)) return "symbolic link";
-  if (S_ISCHR(m)) return "character device";
-  if (S_ISBLK(m)) return "block device";
-  if (S_ISFIFO(m)) return "FIFO";
-  if (S_ISSOCK(m)) return "socket";
-  if (S_ISDIR(m)) return "directory";
-  return "special file";
 }
 
 }  // namespace
@@ -261,7 +250,7 @@ struct BundleWriter::Impl {
     if (!f) return missing(source, err, s);
     struct stat st {};
     if (::fstat(f.get(), &st) != 0) return missing(source, errno, s);
-    if (!S_ISREG(st.st_mode)) return skipped(source, type_of(st.st_mode) + ", not collected", s);
+    if (!S_ISREG(st.st_mode)) return skipped(source, std::string(file_type_name(st.st_mode)) + ", not collected", s);
     if (!to_stdout && st.st_dev == out_dev && st.st_ino == out_ino)
       return skipped(source, "the bundle being written, not collected", s);
     MemberResult r = copy_fd(checked_rel(rel_in), f.get(), st, source);
@@ -275,20 +264,9 @@ struct BundleWriter::Impl {
   void walk(int dirfd, const std::string& source, const std::string& rel, int depth,
             PathSummary& s) {
     if (depth > 128) return skipped(source, "directory nesting deeper than 128, not collected", &s);
-    int dupfd = ::dup(dirfd);
-    DIR* d = dupfd >= 0 ? ::fdopendir(dupfd) : nullptr;
-    if (!d) {
-      if (dupfd >= 0) ::close(dupfd);
-      return missing(source, errno, &s);
-    }
-    std::vector<std::string> entries;
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") entries.push_back(n);
-    }
-    ::closedir(d);
-    std::sort(entries.begin(), entries.end());
-    for (const auto& n : entries) {
+    Dir d = Dir::at(dirfd);
+    if (!d) return missing(source, d.error(), &s);
+    for (const auto& n : d.names()) {
       std::string child = source + "/" + n;
       std::string child_rel = rel + "/" + n;
       struct stat st {};
@@ -311,7 +289,7 @@ struct BundleWriter::Impl {
         std::string t = k > 0 ? std::string(target, static_cast<size_t>(k)) : "?";
         skipped(child, "symbolic link to '" + t + "', not followed", &s);
       } else {
-        skipped(child, type_of(st.st_mode) + ", not collected", &s);
+        skipped(child, std::string(file_type_name(st.st_mode)) + ", not collected", &s);
       }
     }
   }
@@ -502,7 +480,7 @@ MemberResult BundleWriter::add_file(std::string_view bag_path, const std::string
     }
     if (!S_ISREG(st.st_mode)) {
       r.status = "skipped";
-      r.detail = type_of(st.st_mode) + ", not collected";
+      r.detail = std::string(file_type_name(st.st_mode)) + ", not collected";
       m.skipped(source, r.detail, nullptr);
       return r;
     }
@@ -617,7 +595,7 @@ PathSummary BundleWriter::add_path(std::string_view bag_path, const std::string&
                     "', not followed",
                 &s);
     } else {
-      m.skipped(source, type_of(st.st_mode) + ", not collected", &s);
+      m.skipped(source, std::string(file_type_name(st.st_mode)) + ", not collected", &s);
     }
     return s;
   });

@@ -1,6 +1,6 @@
 // forage merge RESULTS... [--format json|csv|md] [--expect-nodes FILE] [-o OUT]: many nodes'
 // `forage sweep --json` outputs into one site report (scanners/merge.h, docs/sweep.md).
-#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -29,16 +29,9 @@ std::vector<std::string> expand(const std::vector<std::string>& inputs) {
   for (const auto& p : inputs) {
     struct stat st {};
     if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      std::vector<std::string> names;
-      if (DIR* d = ::opendir(p.c_str())) {
-        while (dirent* e = ::readdir(d)) {
-          std::string n = e->d_name;
-          if (n.size() > 5 && (n.ends_with(".jsonl") || n.ends_with(".json"))) names.push_back(n);
-        }
-        ::closedir(d);
-      }
-      std::sort(names.begin(), names.end());
-      for (const auto& n : names) out.push_back(p + "/" + n);
+      Fd fd(::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // the operator's: followed
+      for (const auto& n : Dir::at(fd.get()).names())  // sorted
+        if (n.size() > 5 && (n.ends_with(".jsonl") || n.ends_with(".json"))) out.push_back(p + "/" + n);
     } else {
       out.push_back(p);
     }

@@ -126,7 +126,7 @@ struct Expander {
   // Every non-directory below dirfd ("**").
   void walk_all(const std::shared_ptr<Base>& b, int dirfd, const std::string& rel_dir, int depth) {
     if (depth > kMaxDepth) return;
-    host::Dir d = host::Dir::at(dirfd);
+    Dir d = Dir::at(dirfd);
     for (const auto& n : d.names(kMaxCandidates)) {
       if (s.deadline.expired()) return;
       std::string rel = rel_dir.empty() ? n : rel_dir + "/" + n;
@@ -154,7 +154,7 @@ struct Expander {
     bool last = i + 1 == parts.size();
     std::vector<std::string> names;
     if (has_glob(comp)) {
-      host::Dir d = host::Dir::at(dirfd);
+      Dir d = Dir::at(dirfd);
       for (auto& n : d.names(kMaxCandidates))
         if (::fnmatch(comp.c_str(), n.c_str(), FNM_PERIOD) == 0) names.push_back(std::move(n));
     } else {
@@ -359,7 +359,7 @@ void take_file(Ctx& c, const ArtifactSpec& spec, Step& s, const Candidate& cand)
     return skip(c, vpath, "symbolic link to '" + target + "', not followed");
   }
   if (!S_ISREG(cand.st.st_mode))
-    return skip(c, vpath, std::string(host::file_type_name(cand.st.st_mode)) + ", not a regular file: not collected");
+    return skip(c, vpath, std::string(file_type_name(cand.st.st_mode)) + ", not a regular file: not collected");
   if (c.is_output(cand.st)) return skip(c, vpath, "the bundle being written, not collected");
   host::Opened o;
   {

@@ -69,7 +69,7 @@ class Listing {
       : c_(c), s_(s), basefd_(basefd), vbase_(std::move(vbase)), dev_(dev), who_(who) {}
 
   void tree(int dirfd, const std::string& rel_dir, int depth, int max_depth) {
-    host::Dir d = host::Dir::at(dirfd);
+    Dir d = Dir::at(dirfd);
     bool more = false;
     auto names = d.names(c_.opt.listing_max_entries + 1, &more);
     for (const auto& n : names) {
@@ -180,7 +180,7 @@ class Listing {
     const std::string v = vpath(rel);
     Json j;
     j["path"] = utf8_or_escaped(c_.real(v));
-    j["type"] = host::file_type_name(st.st_mode);
+    j["type"] = file_type_name(st.st_mode);
     j["size"] = static_cast<uint64_t>(st.st_size);
     if (S_ISREG(st.st_mode) && host::allocated_bytes(st) < static_cast<uint64_t>(st.st_size) / 2)
       j["allocated"] = host::allocated_bytes(st);  // sparse

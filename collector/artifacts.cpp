@@ -303,7 +303,7 @@ void list_not_copied(Ctx& c, Step& s, const std::string& vpath, int fd, const st
   j["path"] = utf8_or_escaped(c.real(vpath));
   j["step"] = s.name;
   j["why"] = why;
-  j["type"] = host::file_type_name(st.st_mode);
+  j["type"] = file_type_name(st.st_mode);
   j["size"] = static_cast<uint64_t>(st.st_size);
   j["allocated"] = host::allocated_bytes(st);
   j["mtime"] = utc_iso(st.st_mtim.tv_sec);

@@ -496,7 +496,7 @@ GridContext grid_context(int pid, const std::vector<std::string>& environ,
 
 std::vector<int> pids_of_batch_job(const std::string& job_id, const std::string& proc_root) {
   std::vector<int> out;
-  if (host::Dir d = host::Dir::open(proc_root); !d) throw system_error(proc_root, d.error());
+  if (Dir d = Dir::open(proc_root); !d) throw system_error(proc_root, d.error());
   for (int pid : host::list_pids(proc_root)) {
     bool hit = false;
     if (auto cg = host::read_proc_file(proc_file(proc_root, pid, "cgroup"), 1 << 20))

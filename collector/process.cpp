@@ -305,7 +305,7 @@ Json process_state(const std::string& proc_root, int pid, const Json& sockets) {
   std::map<uint64_t, const Json*> by_inode;
   for (const auto& s : sockets) by_inode[s["inode"].get<uint64_t>()] = &s;
   Json fds = Json::array();
-  host::Dir d = host::Dir::open(dir + "/fd");
+  Dir d = Dir::open(dir + "/fd");
   if (d) {
     std::vector<int> nums;
     for (const auto& name : d.names()) {
@@ -402,7 +402,7 @@ std::vector<RecoveredFile> recover_files(bundle::BundleWriter& w, const std::str
   const std::string base = "data/exe/" + std::to_string(pid);
   take(dir + "/exe", "exe", base + "/exe");
 
-  host::Dir d = host::Dir::open(dir + "/fd");
+  Dir d = Dir::open(dir + "/fd");
   if (!d) return out;
   std::vector<int> nums;
   for (const auto& name : d.names()) {

@@ -1,11 +1,15 @@
 // File access that never changes evidence: read-only, no symlink following, no atime update.
 #pragma once
 
+#include <dirent.h>
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace forage {
 
@@ -35,10 +39,46 @@ class Fd {
   int fd_ = -1;
 };
 
+// "file", "directory", "symlink", "fifo", "socket", "char-device", "block-device", "other".
+std::string_view file_type_name(mode_t mode);
+
 // openat(dirfd, name, flags | O_NOATIME), retried without O_NOATIME when the file is not ours
 // (EPERM: O_NOATIME needs ownership or CAP_FOWNER). The one place that knows this dance; returns
 // the descriptor or -1 with errno set.
 int open_noatime(int dirfd, const char* name, int flags);
+
+// A directory stream (RAII over DIR*).
+class Dir {
+ public:
+  Dir() = default;
+  // Opens `path` O_DIRECTORY|O_NOFOLLOW|O_NONBLOCK (a /proc directory, a base named by forage).
+  static Dir open(const std::string& path);
+  // A stream over a copy of `dirfd` (the caller keeps its descriptor).
+  static Dir at(int dirfd);
+  Dir(Dir&& o) noexcept : d_(std::exchange(o.d_, nullptr)), err_(o.err_) {}
+  Dir& operator=(Dir&& o) noexcept {
+    if (this != &o) {
+      reset();
+      d_ = std::exchange(o.d_, nullptr);
+      err_ = o.err_;
+    }
+    return *this;
+  }
+  Dir(const Dir&) = delete;
+  Dir& operator=(const Dir&) = delete;
+  ~Dir() { reset(); }
+
+  explicit operator bool() const { return d_ != nullptr; }
+  int error() const { return err_; }  // errno of the failed open or read
+  // Every name but "." and "..", sorted; stops after `max` names (`*more` set when it did).
+  std::vector<std::string> names(size_t max = SIZE_MAX, bool* more = nullptr);
+  int fd() const;
+
+ private:
+  void reset();
+  DIR* d_ = nullptr;
+  int err_ = 0;
+};
 
 // Opens `path` O_RDONLY|O_NOFOLLOW|O_NOATIME|O_CLOEXEC. O_NOATIME needs file ownership or
 // CAP_FOWNER; without it the open is retried without O_NOATIME (logged at debug level).

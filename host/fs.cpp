@@ -308,70 +308,6 @@ FsKind Mounts::kind(dev_t dev) const {
   return m ? m->kind : FsKind::kLocal;
 }
 
-Dir Dir::open(const std::string& path) {
-  Dir d;
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    d.err_ = errno;
-    return d;
-  }
-  d.d_ = ::fdopendir(fd);
-  if (!d.d_) {
-    d.err_ = errno;
-    ::close(fd);
-  }
-  return d;
-}
-
-Dir Dir::at(int dirfd) {
-  Dir d;
-  int fd = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) {
-    d.err_ = errno;
-    return d;
-  }
-  d.d_ = ::fdopendir(fd);
-  if (!d.d_) {
-    d.err_ = errno;
-    ::close(fd);
-    return d;
-  }
-  ::rewinddir(d.d_);  // the copy shares the offset of the original
-  return d;
-}
-
-void Dir::reset() {
-  if (d_) ::closedir(d_);
-  d_ = nullptr;
-}
-
-int Dir::fd() const {
-  return d_ ? ::dirfd(d_) : -1;
-}
-
-std::vector<std::string> Dir::names(size_t max, bool* more) {
-  std::vector<std::string> out;
-  if (more) *more = false;
-  if (!d_) return out;
-  for (;;) {
-    // errno is the only way readdir() tells an error from the end.
-    errno = 0;
-    struct dirent* e = ::readdir(d_);
-    if (!e) {
-      if (errno != 0) err_ = errno;
-      break;
-    }
-    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-    if (out.size() >= max) {
-      if (more) *more = true;
-      break;
-    }
-    out.emplace_back(e->d_name);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 Entry peek(int dirfd, const std::string& name) {
   Entry e;
   struct statx sx {};
@@ -553,16 +489,6 @@ std::string sha256_prefix(int fd, uint64_t max, uint64_t* hashed, const Deadline
   return h.final_hex();
 }
 
-std::string_view file_type_name(mode_t m) {
-  if (S_ISREG(m)) return "file";
-  if (S_ISDIR(m)) return "directory";
-  if (S_ISLNK(m)) return "symlink";
-  if (S_ISFIFO(m)) return "fifo";
-  if (S_ISSOCK(m)) return "socket";
-  if (S_ISCHR(m)) return "char-device";
-  if (S_ISBLK(m)) return "block-device";
-  return "other";
-}
 
 void detail::use_openat2(bool yes) {
   g_allow_openat2 = yes;

@@ -15,7 +15,6 @@
 // not read and goes on.
 #pragma once
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -60,38 +59,6 @@ class Mounts {
   std::map<dev_t, Mount> by_dev_;
 };
 
-// A directory stream (RAII over DIR*).
-class Dir {
- public:
-  Dir() = default;
-  // Opens `path` O_DIRECTORY|O_NOFOLLOW|O_NONBLOCK (a /proc directory, a base named by forage).
-  static Dir open(const std::string& path);
-  // A stream over a copy of `dirfd` (the caller keeps its descriptor).
-  static Dir at(int dirfd);
-  Dir(Dir&& o) noexcept : d_(std::exchange(o.d_, nullptr)), err_(o.err_) {}
-  Dir& operator=(Dir&& o) noexcept {
-    if (this != &o) {
-      reset();
-      d_ = std::exchange(o.d_, nullptr);
-      err_ = o.err_;
-    }
-    return *this;
-  }
-  Dir(const Dir&) = delete;
-  Dir& operator=(const Dir&) = delete;
-  ~Dir() { reset(); }
-
-  explicit operator bool() const { return d_ != nullptr; }
-  int error() const { return err_; }  // errno of the failed open or read
-  // Every name but "." and "..", sorted; stops after `max` names (`*more` set when it did).
-  std::vector<std::string> names(size_t max = SIZE_MAX, bool* more = nullptr);
-  int fd() const;
-
- private:
-  void reset();
-  DIR* d_ = nullptr;
-  int err_ = 0;
-};
 
 // What lstat of an entry shows, taken without following it and without asking a FUSE server.
 struct Entry {
@@ -145,9 +112,6 @@ std::string sha256_prefix(int fd, uint64_t max, uint64_t* hashed, const Deadline
 inline uint64_t allocated_bytes(const struct stat& st) {
   return static_cast<uint64_t>(st.st_blocks) * 512u;
 }
-
-// "file", "directory", "symlink", "fifo", "socket", "char-device", "block-device", "other".
-std::string_view file_type_name(mode_t mode);
 
 namespace detail {
 // Tests: take the one-openat-per-component fallback even where openat2 exists.

@@ -80,7 +80,7 @@ class Pacer {
 };
 
 std::vector<std::string> list_dir(const std::string& dir) {
-  return host::Dir::open(dir).names();
+  return Dir::open(dir).names();
 }
 
 bool exists_nofollow(const std::string& p) {
