@@ -328,9 +328,6 @@ BundleWriter::BundleWriter(WriterOptions options) : impl_(std::make_unique<Impl>
     throw Error("no signing identity given (an unsigned bundle needs --no-sign)");
   m.started = m.opt.utc ? m.opt.utc : std::time(nullptr);
   m.top = top_directory(m.opt.case_id, m.opt.host, m.started);
-  // A file-size limit or a closed pipe must surface as a write error we can report, not kill us.
-  ::signal(SIGXFSZ, SIG_IGN);
-  ::signal(SIGPIPE, SIG_IGN);
   std::string out_name;
   if (m.opt.out == "-") {
     if (::isatty(STDOUT_FILENO))

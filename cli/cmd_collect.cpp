@@ -82,7 +82,7 @@ int run_collect(const CollectCliOptions& o) {
   BundleSetup setup(b);
   // From here a SIGINT/SIGTERM seals what is taken (as .partial) and leaves the targets frozen,
   // instead of ending forage with the evidence half written and the targets in limbo.
-  host::install_stop_handlers();
+  host::stop_gracefully();
   auto r = collector::collect(c, setup.writer_options());
   auto list = [](const std::vector<int>& v) {
     std::string s;

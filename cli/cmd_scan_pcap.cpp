@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "host/deadline.h"
 #include "common/error.h"
 #include "ioc/reader.h"
 #include "scanners/pcap_scan.h"
@@ -21,6 +22,8 @@ int run_scan_pcap(const ScanPcapOptions& o) {
   ioc::IocSet set;
   if (!o.iocs.empty()) set = ioc::read_files(o.iocs, ioc::ReadOptions{});
   scanners::Reporter report(o.json);
+  // SIGINT/SIGTERM end the scan with its summary written (the loops ask host::stop_requested()).
+  host::stop_gracefully();
   return scanners::scan_pcap(o.scan, set, report);
 }
 

@@ -91,7 +91,7 @@ int run_sweep_cli(SweepCliOptions& o) {
       try {
         BundleSetup setup(b);
         // As in `forage collect`: a signal now seals what is taken and leaves targets frozen.
-        host::install_stop_handlers();
+        host::stop_gracefully();
         auto r = collector::collect(co, setup.writer_options());
         c["bundle"] = r.bundle;
         c["targets"] = r.targets;

@@ -1,4 +1,5 @@
 // forage: incident response for grid/batch worker nodes. See ../shared/DESIGN.md.
+#include <csignal>
 #include <cstdio>
 
 #include <spdlog/spdlog.h>
@@ -6,9 +7,19 @@
 #include "cli/command.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "host/deadline.h"
 
 int main(int argc, char** argv) {
   using forage::Exit;
+  // The signal dispositions of the whole process, set here once:
+  // - a file-size limit (ulimit -f) or a closed pipe must surface as a write error that names the
+  //   output and keeps what was written (the bundle's .partial), not kill forage silently;
+  // - SIGINT/SIGTERM end forage as usual, except in the commands that call
+  //   host::stop_gracefully() (collect, sweep, scan pcap): there the first one winds the work
+  //   down and seals or summarises what is done (host/deadline.h).
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
+  forage::host::install_stop_handlers();
   CLI::App app{"forage: find, contain and preserve evidence of a security incident on a node",
                "forage"};
   app.set_help_all_flag("--help-all", "Help for every subcommand");

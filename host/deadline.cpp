@@ -13,6 +13,7 @@ namespace forage::host {
 namespace {
 
 std::atomic<int> g_stop{0};
+std::atomic<bool> g_graceful{false};
 
 // The watchdog's signal: real-time, so it never collides with a signal the program uses.
 int watchdog_signal() {
@@ -20,8 +21,8 @@ int watchdog_signal() {
 }
 
 void on_stop(int sig) {
-  if (g_stop.exchange(sig) != 0) {
-    // Second signal: the operator insists.
+  if (!g_graceful.load() || g_stop.exchange(sig) != 0) {
+    // A command that cannot wind down, or a second signal (the operator insists): the default.
     ::signal(sig, SIG_DFL);
     ::raise(sig);
   }
@@ -66,6 +67,10 @@ void install_stop_handlers() {
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
   install_watchdog_handler();
+}
+
+void stop_gracefully() {
+  g_graceful.store(true);
 }
 
 void request_stop(int sig) {

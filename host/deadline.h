@@ -9,9 +9,10 @@
 // the fs rules keep forage off FUSE and pseudo file systems, where such waits are a target's to
 // cause.)
 //
-// SIGINT and SIGTERM, once install_stop_handlers() ran, only set a flag: every Deadline then
-// reads as expired, the steps wind down, and the caller seals what it has. A second signal ends
-// the process the default way.
+// SIGINT and SIGTERM, once install_stop_handlers() ran (in main) and a command said it winds
+// down gracefully (stop_gracefully()), only set a flag: every Deadline then reads as expired,
+// the steps wind down, and the caller seals what it has. A second signal ends the process the
+// default way, as does the first one for a command that did not ask.
 #pragma once
 
 #include <chrono>
@@ -43,9 +44,11 @@ class Deadline {
   bool limited_ = false;
 };
 
-// SIGINT/SIGTERM set the stop flag (async-signal-safe); a second one restores the default
-// disposition and re-raises. Installed by the commands that seal what they have on a signal.
+// SIGINT/SIGTERM handlers (async-signal-safe) and the watchdog's no-op handler: installed once,
+// in main. Until stop_gracefully() is called a signal ends the process as by default.
 void install_stop_handlers();
+// From now on the first SIGINT/SIGTERM is a stop request (the command seals what it has).
+void stop_gracefully();
 void request_stop(int signal_number);
 bool stop_requested();
 int stop_signal();  // 0 when none

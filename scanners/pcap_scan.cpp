@@ -26,6 +26,7 @@
 
 #include "common/error.h"
 #include "common/time.h"
+#include "host/deadline.h"
 #include "scanners/ip_match.h"
 #include "scanners/pcap_decode.h"
 #include "scanners/pcap_source.h"
@@ -47,38 +48,9 @@ constexpr size_t kMaxIocAddresses = 256;
 constexpr int kMaxDirDepth = 64;
 constexpr uint32_t kDumpSnaplen = 262144;  // the largest snap length readers accept
 
-// --- SIGINT/SIGTERM: stop cleanly, summary still written ---
-
-std::atomic<bool> g_stop{false};
-std::atomic<pcap::LiveCapture*> g_live{nullptr};
-
-extern "C" void on_stop_signal(int) {
-  g_stop.store(true, std::memory_order_relaxed);
-  if (auto* live = g_live.load()) live->breakloop();  // pcap_breakloop: a flag and an eventfd write
-}
-
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop = false;
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: a blocked read returns
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~StopSignals() {
-    g_live = nullptr;
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  struct sigaction old_int_ {}, old_term_ {};
-};
+// SIGINT/SIGTERM stop cleanly with the summary still written: the command asks for it
+// (host::stop_gracefully()), the loops below ask host::stop_requested() (a signal also
+// interrupts the live capture's poll()).
 
 // --- small helpers ---
 
@@ -271,7 +243,7 @@ class CaptureScan {
     uint64_t before = packets_total_;
     Packet p;
     for (;;) {
-      if (g_stop.load(std::memory_order_relaxed)) {
+      if (host::stop_requested()) {
         interrupted_ = true;
         break;
       }
@@ -301,7 +273,7 @@ class CaptureScan {
     Packet p;
     uint64_t n = 0;
     for (;;) {
-      if (g_stop.load(std::memory_order_relaxed)) break;
+      if (host::stop_requested()) break;
       auto r = live.next(p);
       if (r == PacketSource::Next::kPacket) {
         process(p, capture);
@@ -700,7 +672,7 @@ int scan_offline(const PcapScanOptions& o, CaptureScan& scan, Reporter& report,
   });
 
   for (const auto& t : usable) {
-    if (g_stop.load()) break;
+    if (host::stop_requested()) break;
     std::unique_ptr<PacketSource> src;
     try {
       src = pcap::open_capture(t.path);
@@ -745,7 +717,6 @@ int scan_pcap(const PcapScanOptions& o, const ioc::IocSet& iocs, Reporter& repor
     spdlog::info("note: {} indicator(s) that are not IP addresses or networks are ignored{}",
                  ignored, list.empty() ? "" : " (" + list + ")");
   }
-  StopSignals signals;
   if (!live) return scan_offline(o, scan, report, t0);
 
   pcap::LiveOptions lo;
@@ -755,7 +726,6 @@ int scan_pcap(const PcapScanOptions& o, const ioc::IocSet& iocs, Reporter& repor
   lo.filter = o.filter;
   pcap::LiveCapture cap(lo);
   scan.live_filter_in_kernel_ = true;
-  g_live = &cap;
   spdlog::info("capturing on {} ({}, snaplen {}, {}){}", o.interface,
                pcap::linktype_name(cap.linktype()), o.snaplen,
                o.promisc ? "promiscuous" : "not promiscuous",
@@ -764,7 +734,6 @@ int scan_pcap(const PcapScanOptions& o, const ioc::IocSet& iocs, Reporter& repor
                                 : std::string(" until interrupted"));
   uint32_t id = scan.add_capture("live:" + o.interface);
   scan.scan_live(cap, id);
-  g_live = nullptr;
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return scan.report(report, secs);
 }

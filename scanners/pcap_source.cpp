@@ -385,7 +385,6 @@ PacketSource::Next LiveCapture::next(Packet& pkt) {
   return Next::kError;
 }
 
-void LiveCapture::breakloop() { pcap_breakloop(p_.get()); }
 
 std::optional<LiveCapture::Stats> LiveCapture::stats() const {
   pcap_stat s{};

@@ -68,7 +68,7 @@ class PacketSource {
   virtual ~PacketSource() = default;
 
   // kError: error() says why, and the source is unusable from then on. kTimeout: live capture
-  // only, nothing arrived within the read timeout. kBreak: live capture stopped by breakloop().
+  // only, nothing arrived within the read timeout. kBreak: libpcap reported PCAP_ERROR_BREAK.
   virtual Next next(Packet& p) = 0;
 
   const std::string& name() const { return name_; }
@@ -104,8 +104,6 @@ class LiveCapture : public PacketSource {
   // CAP_NET_RAW), bad filter.
   explicit LiveCapture(const LiveOptions& o);
   Next next(Packet& p) override;
-  // Makes a blocked next() return kBreak. Async-signal-safe (pcap_breakloop): for SIGINT.
-  void breakloop();
   int linktype() const { return linktype_; }
 
   struct Stats {
