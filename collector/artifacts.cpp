@@ -22,11 +22,14 @@ using detail::Ctx;
 using detail::Json;
 using detail::Step;
 
-const std::vector<ArtifactSpec>& artifact_table() {
-  using P = ArtifactPolicy;
-  using X = ArtifactParser;
-  // Rows are taken in this order; a file matched by two rows is taken once, by the first.
-  static const std::vector<ArtifactSpec> table = {
+namespace {
+
+using P = ArtifactPolicy;
+using X = ArtifactParser;
+
+// Logs and login records: the first things an incident is read from.
+std::vector<ArtifactSpec> log_rows() {
+  return {
       {.name = "auth-logs",
        .category = "logs",
        .paths = {"/var/log/auth.log*", "/var/log/secure*"},
@@ -75,6 +78,12 @@ const std::vector<ArtifactSpec>& artifact_table() {
        .why = "last login per uid; parsed to lastlog.json (a sparse one is parsed, not copied)",
        .budget = 16ull << 20,
        .deadline_s = 15},
+  };
+}
+
+// Who may log in and become root.
+std::vector<ArtifactSpec> account_rows() {
+  return {
       {.name = "accounts",
        .category = "accounts",
        .paths = {"/etc/passwd", "/etc/group"},
@@ -98,6 +107,12 @@ const std::vector<ArtifactSpec>& artifact_table() {
        .why = "who may become root",
        .budget = 4ull << 20,
        .deadline_s = 10},
+  };
+}
+
+// What starts again by itself: cron, units, preloads, login scripts.
+std::vector<ArtifactSpec> persistence_rows() {
+  return {
       {.name = "cron",
        .category = "persistence",
        .paths = {"/etc/crontab", "/etc/anacrontab", "/etc/cron.d/**", "/etc/cron.hourly/**",
@@ -121,6 +136,12 @@ const std::vector<ArtifactSpec>& artifact_table() {
        .why = "preloaded libraries and login-time scripts, favourite rootkit hooks",
        .budget = 16ull << 20,
        .deadline_s = 10},
+  };
+}
+
+// SSH: the server, its keys, every user's ~/.ssh.
+std::vector<ArtifactSpec> ssh_rows() {
+  return {
       {.name = "sshd-config",
        .category = "ssh",
        .paths = {"/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/**", "/etc/ssh/ssh_host_*.pub"},
@@ -144,6 +165,12 @@ const std::vector<ArtifactSpec>& artifact_table() {
            "every user's ~/.ssh (authorized_keys, known_hosts, config); private keys hashed only",
        .budget = 32ull << 20,
        .deadline_s = 30},
+  };
+}
+
+// What users typed, and the places anyone may drop a file.
+std::vector<ArtifactSpec> user_rows() {
+  return {
       {.name = "shell-history",
        .category = "history",
        .paths = {"~/.bash_history", "~/.zsh_history", "~/.sh_history", "~/.ash_history",
@@ -161,6 +188,12 @@ const std::vector<ArtifactSpec>& artifact_table() {
        .why = "listing with sha256 and libmagic type; small executables (ELF, #!) copied",
        .budget = 128ull << 20,
        .deadline_s = 60},
+  };
+}
+
+// Only in the full profile.
+std::vector<ArtifactSpec> full_rows() {
+  return {
       {.name = "all-logs",
        .category = "logs",
        .paths = {"/var/log/**"},
@@ -170,6 +203,18 @@ const std::vector<ArtifactSpec>& artifact_table() {
        .budget = 4ull << 30,
        .deadline_s = 300},
   };
+}
+
+}  // namespace
+
+const std::vector<ArtifactSpec>& artifact_table() {
+  // Rows are taken in this order; a file matched by two rows is taken once, by the first.
+  static const std::vector<ArtifactSpec> table = [] {
+    std::vector<ArtifactSpec> t;
+    for (auto rows : {log_rows, account_rows, persistence_rows, ssh_rows, user_rows, full_rows})
+      for (auto& r : rows()) t.push_back(std::move(r));
+    return t;
+  }();
   return table;
 }
 
@@ -192,7 +237,8 @@ std::string_view policy_name(ArtifactPolicy p) {
 namespace {
 
 std::string mib(uint64_t bytes) {
-  if (bytes >= (1ull << 30) && bytes % (1ull << 30) == 0) return std::to_string(bytes >> 30) + " GiB";
+  if (bytes >= (1ull << 30) && bytes % (1ull << 30) == 0)
+    return std::to_string(bytes >> 30) + " GiB";
   if (bytes >= (1ull << 20)) return std::to_string(bytes >> 20) + " MiB";
   return std::to_string(bytes >> 10) + " KiB";
 }
@@ -204,7 +250,8 @@ std::string artifact_table_text(const ArtifactOptions& opt) {
   o << "Host artefacts taken by `forage collect` (profile triage, the default; full adds the rows\n"
        "marked full; process takes none). Any file holding a private key is hashed, never copied.\n"
        "~/ means every home directory listed in /etc/passwd, read with its owner's rights.\n"
-       "Each row has a byte budget and a deadline; files are taken newest first, and what does not\n"
+       "Each row has a byte budget and a deadline; files are taken newest first, and what does "
+       "not\n"
        "fit or is not reached in time is listed in data/host/over-budget.jsonl, never dropped.\n"
        "Limits: "
     << mib(opt.max_file_size) << " per file (--max-file-size), "
@@ -313,8 +360,8 @@ void list_not_copied(Ctx& c, Step& s, const std::string& vpath, int fd, const st
   j["gid"] = st.st_gid;
   if (fd >= 0) {
     // What it is and which it is, without copying it: its type and the hash of its head.
-    std::string head = host::read_range(fd, 0, std::min<uint64_t>(st.st_size, 64u << 10),
-                                        &s.deadline);
+    std::string head =
+        host::read_range(fd, 0, std::min<uint64_t>(st.st_size, 64u << 10), &s.deadline);
     j["magic"] = utf8_or_escaped(c.typer.describe(head));
     uint64_t hashed = 0;
     j["sha256_head"] = host::sha256_prefix(fd, c.opt.head_hash, &hashed, &s.deadline);
@@ -331,8 +378,7 @@ void list_not_copied(Ctx& c, Step& s, const std::string& vpath, int fd, const st
   c.over_jsonl += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   if (s.over + s.not_reached <= kLoggedPerStep)
     c.w.record(fd >= 0 || over_budget ? "artifacts.over-budget" : "artifacts.not-reached",
-               c.real(vpath),
-               why + "; listed in data/host/over-budget.jsonl");
+               c.real(vpath), why + "; listed in data/host/over-budget.jsonl");
 }
 
 void end_step(Ctx& c, Step& s, const ArtifactReport& before) {
@@ -341,7 +387,8 @@ void end_step(Ctx& c, Step& s, const ArtifactReport& before) {
                      std::to_string(r.bytes_copied - before.bytes_copied) + " bytes, " +
                      std::to_string(r.hashed_only - before.hashed_only) + " hashed only, " +
                      std::to_string(r.problems - before.problems) + " problems";
-  if (r.listed != before.listed) line += ", " + std::to_string(r.listed - before.listed) + " listed";
+  if (r.listed != before.listed)
+    line += ", " + std::to_string(r.listed - before.listed) + " listed";
   if (s.over) line += ", " + std::to_string(s.over) + " over budget (listed, not copied)";
   if (s.not_reached)
     line += ", " + std::to_string(s.not_reached) + " not reached (listed, not read)";
@@ -412,7 +459,8 @@ ArtifactReport collect_artifacts(bundle::BundleWriter& w, Profile profile,
                  {"used_total", c.total.used()}};
   j["private_keys"] = c.keys;
   j["links"] = c.links;
-  w.add_blob("data/host/artifacts.json", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  w.add_blob("data/host/artifacts.json",
+             j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   const auto& r = rep.ssh_logs;
   w.record("artifacts.ssh-log-reach", "auth/secure logs",
            r.oldest.empty() ? std::string("no sshd line found")
@@ -425,8 +473,9 @@ ArtifactReport collect_artifacts(bundle::BundleWriter& w, Profile profile,
                std::to_string(rep.listed) + " listed, " + std::to_string(rep.over_budget) +
                " over budget, " + std::to_string(rep.not_reached) + " not reached, " +
                std::to_string(rep.problems) + " problems" +
-               (rep.abandoned.empty() ? "" : ", " + std::to_string(rep.abandoned.size()) +
-                                                 " steps abandoned"));
+               (rep.abandoned.empty()
+                    ? ""
+                    : ", " + std::to_string(rep.abandoned.size()) + " steps abandoned"));
   return rep;
 }
 

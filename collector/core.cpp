@@ -19,21 +19,21 @@
 #include <mutex>
 #include <thread>
 
-#include "host/fs.h"
-#include "host/proc.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/strings.h"
+#include "host/fs.h"
+#include "host/proc.h"
 
 namespace forage::collector {
 
-using host::read_stat;
-using host::read_task_stat;
-using host::thread_ids;
+using host::process_gone;
 using host::ProcIds;
 using host::read_ids;
 using host::read_proc_file;
-using host::process_gone;
+using host::read_stat;
+using host::read_task_stat;
+using host::thread_ids;
 namespace {
 
 #if defined(__x86_64__)
@@ -45,7 +45,8 @@ constexpr uint16_t kMachine = EM_AARCH64;
 #endif
 
 constexpr uint64_t kChunk = 8u << 20;  // one read from the process
-constexpr size_t kSlice = 2u << 20;  // one hand-over to the bundle writer (hashed and written in parallel)
+constexpr size_t kSlice =
+    2u << 20;  // one hand-over to the bundle writer (hashed and written in parallel)
 
 uint64_t align_up(uint64_t v, uint64_t a) {
   return (v + a - 1) / a * a;
@@ -291,30 +292,23 @@ nlohmann::ordered_json CorePlan::to_json() const {
   return j;
 }
 
-CorePlan plan_core(int pid, const CoreOptions& opt) {
-  const std::string dir = opt.proc_root + "/" + std::to_string(pid);
-  auto stat = read_stat(opt.proc_root, pid);
-  if (!stat) throw Error(dir + ": no such process");
-  if (stat->state == 'Z' || stat->state == 'X')
-    throw Error(dir + ": zombie, no memory left to dump");
-  auto maps_text = read_proc_file(dir + "/maps", 256u << 20);
-  if (!maps_text) throw system_error(dir + "/maps", errno);
-  auto regions = host::parse_maps(*maps_text);
-  std::vector<SmapsUsage> usage;
-  if (auto sm = read_proc_file(dir + "/smaps", 512u << 20)) usage = parse_smaps(*sm);
-  auto usage_of = [&usage](uint64_t start) -> const SmapsUsage* {
-    auto it = std::lower_bound(usage.begin(), usage.end(), start,
-                               [](const SmapsUsage& u, uint64_t s) { return u.start < s; });
-    return it != usage.end() && it->start == start ? &*it : nullptr;
-  };
-  MemReader probe(pid, open_mem(opt.proc_root, pid));
-  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  host::Watchdog watchdog(opt.deadline);  // a probe or a ptrace wait that blocks returns EINTR
-  static const host::Mounts mounts = host::Mounts::load();
+namespace {
 
-  CorePlan plan;
-  plan.pid = pid;
-  for (auto& r : regions) {
+using SmapsIndex = std::vector<SmapsUsage>;
+
+const SmapsUsage* usage_of(const SmapsIndex& usage, uint64_t start) {
+  auto it = std::lower_bound(usage.begin(), usage.end(), start,
+                             [](const SmapsUsage& u, uint64_t s) { return u.start < s; });
+  return it != usage.end() && it->start == start ? &*it : nullptr;
+}
+
+// One segment per mapping; the reason says why one is kept empty.
+std::vector<CoreSegment> plan_segments(int pid, const std::vector<host::MapRegion>& regions,
+                                       const SmapsIndex& usage, const CoreOptions& opt) {
+  static const host::Mounts mounts = host::Mounts::load();
+  MemReader probe(pid, open_mem(opt.proc_root, pid));
+  std::vector<CoreSegment> out;
+  for (const auto& r : regions) {
     CoreSegment s;
     s.region = r;
     s.reason = host::region_skip_reason(r);
@@ -324,18 +318,22 @@ CorePlan plan_core(int pid, const CoreOptions& opt) {
       s.reason = "mapped from a FUSE file system (its server may be frozen): not read";
     if (s.reason.empty() && opt.deadline.expired()) s.reason = "not read: " + opt.deadline.reason();
     if (s.reason.empty() && anonymous(r)) {
-      const SmapsUsage* u = usage_of(r.start);
+      const SmapsUsage* u = usage_of(usage, r.start);
       if (u && u->rss_kb == 0 && u->swap_kb == 0)
         s.reason = "untouched anonymous memory (no resident or swapped page: zeros)";
     }
     if (s.reason.empty() && r.end > r.start && !probe.probe(r.start))
       s.reason = "unreadable (first page cannot be read)";
     if (s.reason.empty()) s.file_size = r.end - r.start;
-    plan.segments.push_back(std::move(s));
+    out.push_back(std::move(s));
   }
+  return out;
+}
 
-  // Threads and registers, while the process is frozen.
-  const auto tids = thread_ids(opt.proc_root, pid);
+// Every thread's registers (ptrace), while the process is frozen; the plan says where they came
+// from.
+std::vector<Regs> plan_registers(int pid, const std::vector<int>& tids, const CoreOptions& opt,
+                                 CorePlan& plan) {
   std::vector<Regs> regs;
   std::string first_problem;
   for (int tid : tids) {
@@ -360,19 +358,48 @@ CorePlan plan_core(int pid, const CoreOptions& opt) {
   else
     plan.registers_source = "none: zero registers (" +
                             (tids.empty() ? std::string("no threads listed") : first_problem) + ")";
+  return regs;
+}
 
-  // Notes: the kernel's order, which gdb expects (each NT_PRFPREG follows its NT_PRSTATUS).
+elf_prpsinfo prpsinfo(int pid, const host::ProcStat& stat, const CoreOptions& opt) {
   auto ids = read_ids(opt.proc_root, pid).value_or(ProcIds{});
+  elf_prpsinfo ps{};
+  ps.pr_state = 0;
+  ps.pr_sname = stat.state;
+  ps.pr_zomb = stat.state == 'Z';
+  ps.pr_nice = static_cast<char>(stat.nice);
+  ps.pr_uid = ids.uid;
+  ps.pr_gid = ids.gid;
+  ps.pr_pid = pid;
+  ps.pr_ppid = stat.ppid;
+  ps.pr_pgrp = stat.pgrp;
+  ps.pr_sid = stat.session;
+  std::strncpy(ps.pr_fname, stat.comm.c_str(), sizeof ps.pr_fname - 1);
+  std::string args;
+  if (auto c = read_proc_file(opt.proc_root + "/" + std::to_string(pid) + "/cmdline", 4096)) {
+    args = *c;
+    while (!args.empty() && args.back() == '\0') args.pop_back();
+    std::replace(args.begin(), args.end(), '\0', ' ');
+  }
+  std::strncpy(ps.pr_psargs, args.c_str(), sizeof ps.pr_psargs - 1);
+  return ps;
+}
+
+// The notes in the kernel's order, which gdb expects (each NT_PRFPREG follows its NT_PRSTATUS):
+// the first thread's status, NT_PRPSINFO, NT_AUXV, NT_FILE, its FP registers, then the others.
+std::string core_notes(int pid, const host::ProcStat& stat, const std::vector<int>& tids,
+                       const std::vector<Regs>& regs, const std::vector<host::MapRegion>& regions,
+                       const CoreOptions& opt) {
   std::string notes;
+  const long hz = ::sysconf(_SC_CLK_TCK);
   auto prstatus = [&](size_t i) {
     elf_prstatus st{};
     auto ts = read_task_stat(opt.proc_root, pid, tids[i]);
     st.pr_pid = tids[i];
-    st.pr_ppid = stat->ppid;
-    st.pr_pgrp = stat->pgrp;
-    st.pr_sid = stat->session;
+    st.pr_ppid = stat.ppid;
+    st.pr_pgrp = stat.pgrp;
+    st.pr_sid = stat.session;
     if (ts) {
-      long hz = ::sysconf(_SC_CLK_TCK);
       st.pr_utime.tv_sec = static_cast<time_t>(ts->utime / hz);
       st.pr_stime.tv_sec = static_cast<time_t>(ts->stime / hz);
     }
@@ -385,50 +412,32 @@ CorePlan plan_core(int pid, const CoreOptions& opt) {
       put_note(notes, NT_PRFPREG, "CORE", &regs[i].fpregs, sizeof(elf_fpregset_t));
   };
   if (!tids.empty()) prstatus(0);
-  {
-    elf_prpsinfo ps{};
-    ps.pr_state = 0;
-    ps.pr_sname = stat->state;
-    ps.pr_zomb = stat->state == 'Z';
-    ps.pr_nice = static_cast<char>(stat->nice);
-    ps.pr_uid = ids.uid;
-    ps.pr_gid = ids.gid;
-    ps.pr_pid = pid;
-    ps.pr_ppid = stat->ppid;
-    ps.pr_pgrp = stat->pgrp;
-    ps.pr_sid = stat->session;
-    std::strncpy(ps.pr_fname, stat->comm.c_str(), sizeof ps.pr_fname - 1);
-    std::string args;
-    if (auto c = read_proc_file(dir + "/cmdline", 4096)) {
-      args = *c;
-      while (!args.empty() && args.back() == '\0') args.pop_back();
-      std::replace(args.begin(), args.end(), '\0', ' ');
-    }
-    std::strncpy(ps.pr_psargs, args.c_str(), sizeof ps.pr_psargs - 1);
-    put_note(notes, NT_PRPSINFO, "CORE", &ps, sizeof ps);
-  }
+  elf_prpsinfo ps = prpsinfo(pid, stat, opt);
+  put_note(notes, NT_PRPSINFO, "CORE", &ps, sizeof ps);
+  const std::string dir = opt.proc_root + "/" + std::to_string(pid);
   if (auto auxv = read_proc_file(dir + "/auxv", 1 << 16); auxv && !auxv->empty())
     put_note(notes, NT_AUXV, "CORE", auxv->data(), auxv->size());
-  {
-    std::string f = nt_file_desc(regions, page);
-    put_note(notes, NT_FILE, "CORE", f.data(), f.size());
-  }
+  std::string f = nt_file_desc(regions, static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)));
+  put_note(notes, NT_FILE, "CORE", f.data(), f.size());
   if (!tids.empty()) fpregs(0);
   for (size_t i = 1; i < tids.size(); ++i) {
     prstatus(i);
     fpregs(i);
   }
-  plan.notes = std::move(notes);
+  return notes;
+}
 
-  // Layout. More than 65534 program headers need the PN_XNUM escape (count in section 0).
+// Offsets of every segment, after the cap: the highest-priority regions keep their bytes.
+// More than 65534 program headers need the PN_XNUM escape (count in section 0).
+void lay_out(CorePlan& plan, uint64_t max_size) {
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   const uint64_t phnum = 1 + plan.segments.size();
   const bool xnum = phnum >= PN_XNUM;
   plan.headers_size =
       sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr) + (xnum ? sizeof(Elf64_Shdr) : 0);
   const uint64_t data_start = align_up(plan.headers_size + plan.notes.size(), page);
-
-  if (opt.max_size) {
-    uint64_t budget = opt.max_size > data_start ? opt.max_size - data_start : 0;
+  if (max_size) {
+    uint64_t budget = max_size > data_start ? max_size - data_start : 0;
     for (int prio = 0; prio <= 2; ++prio) {
       for (auto& s : plan.segments) {
         if (!s.file_size || priority(s.region) != prio) continue;
@@ -447,11 +456,38 @@ CorePlan plan_core(int pid, const CoreOptions& opt) {
     off += s.file_size;
   }
   plan.size = off;
+}
+
+}  // namespace
+
+CorePlan plan_core(int pid, const CoreOptions& opt) {
+  const std::string dir = opt.proc_root + "/" + std::to_string(pid);
+  auto stat = read_stat(opt.proc_root, pid);
+  if (!stat) throw Error(dir + ": no such process");
+  if (stat->state == 'Z' || stat->state == 'X')
+    throw Error(dir + ": zombie, no memory left to dump");
+  auto maps_text = read_proc_file(dir + "/maps", 256u << 20);
+  if (!maps_text) throw system_error(dir + "/maps", errno);
+  auto regions = host::parse_maps(*maps_text);
+  SmapsIndex usage;
+  if (auto sm = read_proc_file(dir + "/smaps", 512u << 20)) usage = parse_smaps(*sm);
+  host::Watchdog watchdog(opt.deadline);  // a probe or a ptrace wait that blocks returns EINTR
+
+  CorePlan plan;
+  plan.pid = pid;
+  plan.segments = plan_segments(pid, regions, usage, opt);
+  const auto tids = thread_ids(opt.proc_root, pid);
+  std::vector<Regs> regs = plan_registers(pid, tids, opt, plan);
+  plan.notes = core_notes(pid, *stat, tids, regs, regions, opt);
+  lay_out(plan, opt.max_size);
   return plan;
 }
 
-void write_core(const CorePlan& plan, const CoreOptions& opt, bundle::StreamOut& out,
-                CoreWriteStats& stats) {
+namespace {
+
+// The ELF header, the program headers (PT_NOTE, then one PT_LOAD per segment), the notes, and the
+// padding up to the first segment's bytes.
+std::string core_headers(const CorePlan& plan) {
   const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   const uint64_t phnum = 1 + plan.segments.size();
   const bool xnum = phnum >= PN_XNUM;
@@ -503,117 +539,144 @@ void write_core(const CorePlan& plan, const CoreOptions& opt, bundle::StreamOut&
   uint64_t data_start =
       plan.segments.empty() ? align_up(head.size(), page) : plan.segments.front().file_offset;
   head.resize(data_start, '\0');
-  if (out.write(head.data(), head.size()) < head.size()) return;
+  return head;
+}
 
-  // A reader thread fills buffers from the process while this thread hashes and writes the
-  // previous one: reading and SHA-256 overlap instead of taking turns.
+std::string where_in(const CoreSegment& s, uint64_t pos) {
+  char b[96];
+  std::snprintf(b, sizeof b, "%llx (segment %llx-%llx)",
+                static_cast<unsigned long long>(s.region.start + pos),
+                static_cast<unsigned long long>(s.region.start),
+                static_cast<unsigned long long>(s.region.end));
+  return b;
+}
+
+// The segments' bytes: a reader thread fills buffers from the process while the caller's thread
+// hashes and writes the previous one, so reading and SHA-256 overlap instead of taking turns.
+class SegmentCopy {
+ public:
+  SegmentCopy(const CorePlan& plan, const CoreOptions& opt) : plan_(plan), opt_(opt) {}
+
+  void run(bundle::StreamOut& out, CoreWriteStats& stats) {
+    reader_ = std::thread([this] { read_all(); });
+    try {
+      write_all(out);
+    } catch (...) {
+      finish(stats);
+      throw;
+    }
+    finish(stats);
+  }
+
+ private:
   struct Buffer {
     std::vector<char> data = std::vector<char>(kChunk);
     size_t len = 0;
   };
-  constexpr size_t kBuffers = 3;
-  std::vector<Buffer> bufs(kBuffers);
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<size_t> free_q = {0, 1, 2}, full_q;
-  bool reader_done = false, stop = false;
-  CoreWriteStats rstats;
 
-  std::thread reader([&] {
-    host::Watchdog watchdog(opt.deadline);  // a read that waits in the kernel returns EINTR
-    MemReader mem(plan.pid, open_mem(opt.proc_root, plan.pid));
-    for (const auto& s : plan.segments) {
-      for (uint64_t pos = 0; pos < s.file_size;) {
-        if (opt.deadline.expired()) {
-          rstats.abandoned = true;
-          char where[160];
-          std::snprintf(where, sizeof where, "abandoned (%s) at %llx (segment %llx-%llx)",
-                        opt.deadline.reason().c_str(),
-                        static_cast<unsigned long long>(s.region.start + pos),
-                        static_cast<unsigned long long>(s.region.start),
-                        static_cast<unsigned long long>(s.region.end));
-          rstats.stopped_at = where;
-          goto done;
-        }
-        size_t idx;
-        {
-          std::unique_lock lk(mu);
-          cv.wait(lk, [&] { return stop || !free_q.empty(); });
-          if (stop) goto done;
-          idx = free_q.front();
-          free_q.pop_front();
-        }
-        size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, s.file_size - pos));
-        if (!mem.read(s.region.start + pos, bufs[idx].data.data(), n, rstats, opt.proc_root)) {
-          rstats.process_gone = true;
-          char where[96];
-          std::snprintf(where, sizeof where,
-                        "process exited while reading %llx (segment %llx-%llx)",
-                        static_cast<unsigned long long>(s.region.start + pos),
-                        static_cast<unsigned long long>(s.region.start),
-                        static_cast<unsigned long long>(s.region.end));
-          rstats.stopped_at = where;
-          goto done;
-        }
-        rstats.bytes_read += n;
-        bufs[idx].len = n;
-        {
-          std::lock_guard lk(mu);
-          full_q.push_back(idx);
-        }
-        cv.notify_all();
-        pos += n;
-      }
-    }
-  done : {
-    std::lock_guard lk(mu);
-    reader_done = true;
-  }
-    cv.notify_all();
-  });
-  auto finish_reader = [&] {
+  void read_all() {
+    host::Watchdog watchdog(opt_.deadline);  // a read that waits in the kernel returns EINTR
+    MemReader mem(plan_.pid, open_mem(opt_.proc_root, plan_.pid));
+    for (const auto& s : plan_.segments)
+      if (!read_segment(s, mem)) break;
     {
-      std::lock_guard lk(mu);
-      stop = true;
+      std::lock_guard lk(mu_);
+      reader_done_ = true;
     }
-    cv.notify_all();
-    reader.join();
-    stats.bytes_read += rstats.bytes_read;
-    stats.unreadable_bytes += rstats.unreadable_bytes;
-    stats.unreadable_ranges += rstats.unreadable_ranges;
-    stats.process_gone = rstats.process_gone;
-    stats.abandoned = rstats.abandoned;
-    stats.stopped_at = rstats.stopped_at;
-  };
-  try {
+    cv_.notify_all();
+  }
+
+  // False when the copy stops here: the deadline, the process gone, or the writer stopping.
+  bool read_segment(const CoreSegment& s, MemReader& mem) {
+    for (uint64_t pos = 0; pos < s.file_size;) {
+      if (opt_.deadline.expired()) {
+        rstats_.abandoned = true;
+        rstats_.stopped_at = "abandoned (" + opt_.deadline.reason() + ") at " + where_in(s, pos);
+        return false;
+      }
+      size_t idx;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return stop_ || !free_q_.empty(); });
+        if (stop_) return false;
+        idx = free_q_.front();
+        free_q_.pop_front();
+      }
+      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, s.file_size - pos));
+      if (!mem.read(s.region.start + pos, bufs_[idx].data.data(), n, rstats_, opt_.proc_root)) {
+        rstats_.process_gone = true;
+        rstats_.stopped_at = "process exited while reading " + where_in(s, pos);
+        return false;
+      }
+      rstats_.bytes_read += n;
+      bufs_[idx].len = n;
+      {
+        std::lock_guard lk(mu_);
+        full_q_.push_back(idx);
+      }
+      cv_.notify_all();
+      pos += n;
+    }
+    return true;
+  }
+
+  void write_all(bundle::StreamOut& out) {
     for (;;) {
       size_t idx;
       {
-        std::unique_lock lk(mu);
-        cv.wait(lk, [&] { return !full_q.empty() || reader_done; });
-        if (full_q.empty()) break;
-        idx = full_q.front();
-        full_q.pop_front();
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return !full_q_.empty() || reader_done_; });
+        if (full_q_.empty()) return;
+        idx = full_q_.front();
+        full_q_.pop_front();
       }
-      size_t n = bufs[idx].len;
+      size_t n = bufs_[idx].len;
       // Handed on in slices that stay in the CPU cache between hashing and copying out.
-      bool short_write = false;
-      for (size_t off = 0; off < n && !short_write; off += kSlice) {
+      for (size_t off = 0; off < n; off += kSlice) {
         size_t len = std::min(kSlice, n - off);
-        short_write = out.write(bufs[idx].data.data() + off, len) < len;
+        if (out.write(bufs_[idx].data.data() + off, len) < len) return;  // member full
       }
-      if (short_write) break;
       {
-        std::lock_guard lk(mu);
-        free_q.push_back(idx);
+        std::lock_guard lk(mu_);
+        free_q_.push_back(idx);
       }
-      cv.notify_all();
+      cv_.notify_all();
     }
-  } catch (...) {
-    finish_reader();
-    throw;
   }
-  finish_reader();
+
+  void finish(CoreWriteStats& stats) {
+    {
+      std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    reader_.join();
+    stats.bytes_read += rstats_.bytes_read;
+    stats.unreadable_bytes += rstats_.unreadable_bytes;
+    stats.unreadable_ranges += rstats_.unreadable_ranges;
+    stats.process_gone = rstats_.process_gone;
+    stats.abandoned = rstats_.abandoned;
+    stats.stopped_at = rstats_.stopped_at;
+  }
+
+  const CorePlan& plan_;
+  const CoreOptions& opt_;
+  std::vector<Buffer> bufs_ = std::vector<Buffer>(3);
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<size_t> free_q_ = {0, 1, 2}, full_q_;
+  bool reader_done_ = false, stop_ = false;
+  CoreWriteStats rstats_;  // the reader's, merged at the end
+  std::thread reader_;
+};
+
+}  // namespace
+
+void write_core(const CorePlan& plan, const CoreOptions& opt, bundle::StreamOut& out,
+                CoreWriteStats& stats) {
+  std::string head = core_headers(plan);
+  if (out.write(head.data(), head.size()) < head.size()) return;
+  SegmentCopy(plan, opt).run(out, stats);
 }
 
 }  // namespace forage::collector

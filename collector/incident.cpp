@@ -42,95 +42,88 @@ bool is_containment(const std::string& action) {
   return false;
 }
 
-}  // namespace
+// --- one function per section of the Guideline ---
 
-nlohmann::ordered_json incident_json(const IncidentInputs& in) {
-  Json j;
-  j["schema"] = "forage-incident/1";
-  j["guideline"] = "EGI CSIRT Incident Analysis Guideline (procedure SEC01)";
-  j["human_marker"] = kHumanMarker;
-  j["case_id"] = or_human(in.case_id);
-  // The label decides who may see the report: forage does not choose one for the site.
-  j["tlp"] = in.tlp.empty()
-                 ? human("Which TLP label (--tlp was not given; SEC01 reports are AMBER or RED)?")
-                 : Json(in.tlp);
+Json reporting(const IncidentInputs& in) {
+  return {{"site", human("Which site (GOC DB name) and which CSIRT contact reports this?")},
+          {"operator", in.operator_name.empty() ? Json(human("Who ran the collection?"))
+                                                : Json(utf8_or_escaped(in.operator_name))}};
+}
 
-  j["reporting"] = {
-      {"site", human("Which site (GOC DB name) and which CSIRT contact reports this?")},
-      {"operator", in.operator_name.empty() ? Json(human("Who ran the collection?"))
-                                            : Json(utf8_or_escaped(in.operator_name))}};
+Json detection(const IncidentInputs& in) {
+  Json d;
+  d["detected_by"] = in.detected_by.empty()
+                         ? Json(human("How was the incident detected (--detected-by)?"))
+                         : Json(utf8_or_escaped(in.detected_by));
+  d["detected_utc"] = human("When was it first noticed (UTC)?");
+  d["iocs_matched"] = in.iocs_matched;
+  return d;
+}
 
-  Json detection;
-  detection["detected_by"] = in.detected_by.empty()
-                                 ? Json(human("How was the incident detected (--detected-by)?"))
-                                 : Json(utf8_or_escaped(in.detected_by));
-  detection["detected_utc"] = human("When was it first noticed (UTC)?");
-  detection["iocs_matched"] = in.iocs_matched;
-  j["detection"] = std::move(detection);
-
-  j["collection"] = {
-      {"started_utc", in.started_utc}, {"finished_utc", in.finished_utc}, {"profile", in.profile}};
-
+Json affected_host(const IncidentInputs& in) {
   Json host;
   host["hostname"] = or_human(utf8_or_escaped(in.host));
   host["identity"] = in.host_identity;
   host["role"] = human("What is this host (worker node, CE, UI, storage, ...)?");
-  j["affected_host"] = std::move(host);
+  return host;
+}
 
-  // Users: owners of the targets, users logged in from wtmp, and the grid identities.
+// Owners of the targets, then users logged in from wtmp.
+Json affected_users(const IncidentInputs& in) {
   Json users = Json::array();
-  std::set<std::string> seen_users;
-  bool root_process = false;
-  Json root_hints = Json::array();
+  std::set<std::string> seen;
   for (const auto& p : in.processes) {
     std::string u = utf8_or_escaped(p.user.empty() ? std::to_string(p.uid) : p.user);
-    if (seen_users.insert(u).second)
+    if (seen.insert(u).second)
       users.push_back({{"user", u},
                        {"uid", p.uid},
                        {"source", "owner of target pid " + std::to_string(p.pid)}});
-    if (p.uid == 0) {
-      root_process = true;
-      root_hints.push_back("target pid " + std::to_string(p.pid) + " runs as root");
+  }
+  if (in.artifacts)
+    for (const auto& u : in.artifacts->login_users)
+      if (seen.insert(u).second)
+        users.push_back({{"user", u}, {"source", "wtmp login (data/logs/wtmp.json)"}});
+  return users;
+}
+
+Json grid_identity(const GridContext& g) {
+  Json d;
+  d["pid"] = g.pid;
+  d["batch_system"] = g.batch_system;
+  d["job_id"] = g.job_id;
+  if (!g.condor_owner.empty()) d["condor_owner"] = g.condor_owner;
+  if (!g.condor_x509_subject.empty()) d["condor_x509_subject"] = g.condor_x509_subject;
+  if (!g.proxy || !g.proxy->found) return d;
+  const ProxyInfo& px = *g.proxy;
+  d["dn"] = px.identity;
+  if (!px.chain.empty()) {
+    d["proxy_subject"] = px.chain.front().subject;
+    d["issuer"] = px.chain.front().issuer;
+    d["serial"] = px.chain.front().serial;
+    d["not_after"] = px.chain.front().not_after;
+  }
+  for (const auto& c : px.chain) {
+    if (c.voms.present) {
+      d["vo"] = c.voms.vo;
+      d["fqans"] = c.voms.fqans;
+      break;
     }
   }
-  if (in.artifacts) {
-    for (const auto& u : in.artifacts->login_users)
-      if (seen_users.insert(u).second)
-        users.push_back({{"user", u}, {"source", "wtmp login (data/logs/wtmp.json)"}});
-  }
-  j["affected_users"] = std::move(users);
+  d["source"] = "data/grid/" + std::to_string(g.pid) + "/grid.json";
+  return d;
+}
 
+Json grid_identities(const IncidentInputs& in) {
   Json dns = Json::array();
   for (const auto& g : in.grid) {
-    Json d;
-    d["pid"] = g.pid;
-    d["batch_system"] = g.batch_system;
-    d["job_id"] = g.job_id;
-    if (!g.condor_owner.empty()) d["condor_owner"] = g.condor_owner;
-    if (!g.condor_x509_subject.empty()) d["condor_x509_subject"] = g.condor_x509_subject;
-    if (g.proxy && g.proxy->found) {
-      const ProxyInfo& px = *g.proxy;
-      d["dn"] = px.identity;
-      if (!px.chain.empty()) {
-        d["proxy_subject"] = px.chain.front().subject;
-        d["issuer"] = px.chain.front().issuer;
-        d["serial"] = px.chain.front().serial;
-        d["not_after"] = px.chain.front().not_after;
-      }
-      for (const auto& c : px.chain) {
-        if (c.voms.present) {
-          d["vo"] = c.voms.vo;
-          d["fqans"] = c.voms.fqans;
-          break;
-        }
-      }
-      d["source"] = "data/grid/" + std::to_string(g.pid) + "/grid.json";
-    }
+    Json d = grid_identity(g);
     if (d.contains("dn") || !g.job_id.empty()) dns.push_back(std::move(d));
   }
-  j["grid_identities"] = std::move(dns);
+  return dns;
+}
 
-  // Remote addresses, each with where it was seen.
+// Remote addresses, each with where it was seen.
+Json remote_ips(const IncidentInputs& in) {
   std::set<std::string> socket_ips(in.remote_ips.begin(), in.remote_ips.end());
   for (const auto& p : in.processes)
     for (const auto& e : p.remote_endpoints) socket_ips.insert(address_of(e));
@@ -141,23 +134,30 @@ nlohmann::ordered_json incident_json(const IncidentInputs& in) {
     remote["logins"] = in.artifacts->login_hosts;
   }
   remote["attacker_addresses"] = human("Which of these addresses belong to the attacker?");
-  j["remote_ips"] = std::move(remote);
+  return remote;
+}
 
-  Json entry_hints = Json::array();
+Json entry_point(const IncidentInputs& in) {
+  Json hints = Json::array();
   if (in.artifacts)
-    for (const auto& a : in.artifacts->ssh_logs.accepted)
-      entry_hints.push_back("sshd accepted " + a);
+    for (const auto& a : in.artifacts->ssh_logs.accepted) hints.push_back("sshd accepted " + a);
   for (const auto& g : in.grid)
     if (!g.job_id.empty())
-      entry_hints.push_back("process " + std::to_string(g.pid) + " belongs to " + g.batch_system +
-                            " job " + g.job_id + " (grid job as entry point?)");
-  j["entry_point"] =
-      human("How did the attacker get in (stolen credentials, grid job, vulnerability, ...)?",
-            entry_hints);
-  j["root_compromise"] = root_process
-                             ? human("Was root access obtained? A target runs as root.", root_hints)
-                             : human("Was root access obtained?", root_hints);
+      hints.push_back("process " + std::to_string(g.pid) + " belongs to " + g.batch_system +
+                      " job " + g.job_id + " (grid job as entry point?)");
+  return human("How did the attacker get in (stolen credentials, grid job, vulnerability, ...)?",
+               hints);
+}
 
+Json root_compromise(const IncidentInputs& in) {
+  Json hints = Json::array();
+  for (const auto& p : in.processes)
+    if (p.uid == 0) hints.push_back("target pid " + std::to_string(p.pid) + " runs as root");
+  return hints.empty() ? human("Was root access obtained?", hints)
+                       : human("Was root access obtained? A target runs as root.", hints);
+}
+
+Json processes(const IncidentInputs& in) {
   Json procs = Json::array();
   for (const auto& p : in.processes) {
     Json pj;
@@ -177,8 +177,10 @@ nlohmann::ordered_json incident_json(const IncidentInputs& in) {
     pj["killed"] = p.kill_result;
     procs.push_back(std::move(pj));
   }
-  j["processes"] = std::move(procs);
+  return procs;
+}
 
+Json evidence(const IncidentInputs& in) {
   Json ev = Json::array();
   for (const auto& e : in.evidence)
     ev.push_back({{"path", utf8_or_escaped(e.path)},
@@ -186,10 +188,11 @@ nlohmann::ordered_json incident_json(const IncidentInputs& in) {
                   {"size", e.size},
                   {"utc", e.utc},
                   {"what", utf8_or_escaped(e.what)}});
-  j["evidence"] = std::move(ev);
-  j["evidence_index"] = "manifest-sha256.txt lists every data/ file; meta/actions.jsonl says when";
+  return ev;
+}
 
-  // What the attacker may have taken: live credentials seen on the host.
+// What the attacker may have taken: live credentials seen on the host.
+Json lost(const IncidentInputs& in) {
   Json creds = Json::array();
   for (const auto& g : in.grid) {
     if (!g.proxy || !g.proxy->found) continue;
@@ -209,12 +212,29 @@ nlohmann::ordered_json incident_json(const IncidentInputs& in) {
       creds.push_back({{"kind", "private-key-file"},
                        {"path", k},
                        {"advice", "hashed, not copied; consider the key exposed"}});
-  Json lost;
-  lost["credentials_exposed"] = std::move(creds);
-  lost["not_collected"] = in.not_collected;
-  lost["data_lost"] = human("What data or credentials left this host (outside what is listed)?");
-  j["lost"] = std::move(lost);
+  Json l;
+  l["credentials_exposed"] = std::move(creds);
+  l["not_collected"] = in.not_collected;
+  l["data_lost"] = human("What data or credentials left this host (outside what is listed)?");
+  return l;
+}
 
+Json containment(const IncidentInputs& in) {
+  Json c;
+  c["frozen_utc"] = in.frozen_utc.empty() ? Json(nullptr) : Json(in.frozen_utc);
+  c["killed_utc"] = in.killed_utc.empty() ? Json(nullptr) : Json(in.killed_utc);
+  c["latency_seconds"] =
+      in.containment_latency_s < 0
+          ? Json(nullptr)
+          : Json(static_cast<double>(static_cast<int64_t>(in.containment_latency_s * 1000)) / 1000);
+  c["kill"] = in.kill_outcome.empty() ? std::string("not requested") : in.kill_outcome;
+  c["order"] =
+      "freeze, volatile state, memory, executables and open files, grid context, disk artefacts, "
+      "kill, seal: the targets stay frozen while their disk evidence is read";
+  return c;
+}
+
+Json actions_taken(const IncidentInputs& in) {
   Json timeline = Json::array();
   Json taken = Json::array();
   for (const auto& a : in.actions) {
@@ -225,29 +245,41 @@ nlohmann::ordered_json incident_json(const IncidentInputs& in) {
     if (is_containment(a.action)) taken.push_back(aj);
     timeline.push_back(std::move(aj));
   }
-  Json containment;
-  containment["frozen_utc"] = in.frozen_utc.empty() ? Json(nullptr) : Json(in.frozen_utc);
-  containment["killed_utc"] = in.killed_utc.empty() ? Json(nullptr) : Json(in.killed_utc);
-  containment["latency_seconds"] =
-      in.containment_latency_s < 0 ? Json(nullptr)
-                                   : Json(static_cast<double>(static_cast<int64_t>(
-                                              in.containment_latency_s * 1000)) /
-                                          1000);
-  containment["kill"] = in.kill_outcome.empty() ? std::string("not requested") : in.kill_outcome;
-  containment["order"] =
-      "freeze, volatile state, memory, executables and open files, grid context, disk artefacts, "
-      "kill, seal: the targets stay frozen while their disk evidence is read";
-  j["containment"] = std::move(containment);
-  j["actions_taken"] = {
-      {"containment", std::move(taken)},
-      {"by_forage", std::move(timeline)},
-      {"other", human("What else was done (accounts suspended, host isolated, CA/VO told)?")}};
+  return {{"containment", std::move(taken)},
+          {"by_forage", std::move(timeline)},
+          {"other", human("What else was done (accounts suspended, host isolated, CA/VO told)?")}};
+}
 
-  if (in.artifacts) {
-    j["ssh_logs"] = in.artifacts->ssh_logs.to_json();
-  } else {
-    j["ssh_logs"] = {{"note", "no disk artefacts taken (profile process)"}};
-  }
+}  // namespace
+
+nlohmann::ordered_json incident_json(const IncidentInputs& in) {
+  Json j;
+  j["schema"] = "forage-incident/1";
+  j["guideline"] = "EGI CSIRT Incident Analysis Guideline (procedure SEC01)";
+  j["human_marker"] = kHumanMarker;
+  j["case_id"] = or_human(in.case_id);
+  // The label decides who may see the report: forage does not choose one for the site.
+  j["tlp"] = in.tlp.empty()
+                 ? human("Which TLP label (--tlp was not given; SEC01 reports are AMBER or RED)?")
+                 : Json(in.tlp);
+  j["reporting"] = reporting(in);
+  j["detection"] = detection(in);
+  j["collection"] = {
+      {"started_utc", in.started_utc}, {"finished_utc", in.finished_utc}, {"profile", in.profile}};
+  j["affected_host"] = affected_host(in);
+  j["affected_users"] = affected_users(in);
+  j["grid_identities"] = grid_identities(in);
+  j["remote_ips"] = remote_ips(in);
+  j["entry_point"] = entry_point(in);
+  j["root_compromise"] = root_compromise(in);
+  j["processes"] = processes(in);
+  j["evidence"] = evidence(in);
+  j["evidence_index"] = "manifest-sha256.txt lists every data/ file; meta/actions.jsonl says when";
+  j["lost"] = lost(in);
+  j["containment"] = containment(in);
+  j["actions_taken"] = actions_taken(in);
+  j["ssh_logs"] = in.artifacts ? in.artifacts->ssh_logs.to_json()
+                               : Json{{"note", "no disk artefacts taken (profile process)"}};
   j["other_sites_affected"] = human("Are other sites or hosts affected?");
   j["resolution"] = human("Is the incident resolved? Root cause and lessons learned.");
   return j;

@@ -112,36 +112,58 @@ Json environ_json(std::string_view bytes) {
   return o;
 }
 
-Targets select_targets(const TargetSpec& spec) {
-  Targets t;
-  const auto protected_pids = self_and_ancestors(spec.proc_root);
-  std::set<int> chosen;
-  auto add = [&](int pid, const std::string& why) {
-    auto s = read_stat(spec.proc_root, pid);
-    if (!s) return;
-    if (s->state == 'Z' || s->state == 'X') {
-      if (std::find(t.zombies.begin(), t.zombies.end(), pid) == t.zombies.end())
-        t.zombies.push_back(pid);
-      t.selection.push_back({{"pid", pid}, {"why", why}, {"zombie", true}});
-      return;
-    }
-    if (chosen.insert(pid).second) {
-      t.selection.push_back({{"pid", pid}, {"why", why}});
-      t.start_ticks[pid] = s->start_ticks;
-    }
-  };
-  auto excluded = [&](int pid) -> std::string {
-    if (pid == 1) return "pid 1 (init)";
-    if (pid == static_cast<int>(::getpid())) return std::to_string(pid) + " (forage itself)";
-    if (protected_pids.count(pid)) return std::to_string(pid) + " (an ancestor of forage)";
-    // A zombie has no exe and no maps either: it is not a kernel thread.
-    if (process_gone(spec.proc_root, pid)) return "";
-    auto info = host::read_proc(spec.proc_root, pid);
-    if (info && info->kernel_thread) return std::to_string(pid) + " (kernel thread)";
-    return "";
-  };
+namespace {
 
-  for (int pid : spec.pids) {
+// Processes the indicators name: a detection (not a notice) of the process scanner (exe, command
+// line, environment, memory) or the socket scanner, with the indicator that named each.
+std::map<int, std::string> pids_hit_by_iocs(const TargetSpec& spec) {
+  std::map<int, std::string> hits;
+  auto capture = [&hits](Json& line) {
+    // Only detections select a target: a notice (an executable run from a memfd or /tmp) is
+    // worth a look, not a freeze.
+    const std::string kind = line.value("kind", "");
+    if (kind != "ioc" && kind != "yara") return false;
+    std::string why = "--iocs";
+    if (line.contains("ioc") && line["ioc"].is_object())
+      why += " " + line["ioc"].value("type", "") + ":" + line["ioc"].value("value", "");
+    if (line.contains("pid") && line["pid"].is_number_integer())
+      hits.emplace(line["pid"].get<int>(), why);
+    if (line.contains("pids") && line["pids"].is_array())
+      for (const auto& p : line["pids"])
+        if (p.is_number_integer()) hits.emplace(p.get<int>(), why);
+    return false;
+  };
+  scanners::ScanInputs in;
+  in.iocs = spec.iocs;
+  {
+    scanners::Reporter rep(true, stdout);
+    rep.set_hook(capture);
+    scanners::ScanStats stats;
+    scanners::ProcScanOptions po;
+    po.proc_root = spec.proc_root;
+    po.threads = 1;
+    scanners::scan_procs(po, in, rep, stats);
+  }
+  {
+    scanners::Reporter rep(true, stdout);
+    rep.set_hook(capture);
+    scanners::ScanStats stats;
+    scanners::NetScanOptions no;
+    no.proc_root = spec.proc_root;
+    no.listening = false;
+    scanners::scan_net(no, in, rep, stats);
+  }
+  return hits;
+}
+
+class Selector {
+ public:
+  explicit Selector(const TargetSpec& spec)
+      : spec_(spec), protected_(self_and_ancestors(spec.proc_root)) {}
+
+  // A pid the operator named: refused (exit 2, or listed when not strict) when it must not be
+  // frozen.
+  void named(int pid) {
     std::string problem;
     if (pid <= 0)
       problem = "not a process id";
@@ -149,82 +171,81 @@ Targets select_targets(const TargetSpec& spec) {
       problem = "refusing to freeze or dump init (pid 1)";
     else if (pid == static_cast<int>(::getpid()))
       problem = "that is forage itself";
-    else if (protected_pids.count(pid))
+    else if (protected_.count(pid))
       problem = "an ancestor of forage (its shell?); freezing it would stop forage's own terminal";
-    else if (!read_stat(spec.proc_root, pid))
+    else if (!read_stat(spec_.proc_root, pid))
       problem = "no such process";
     else
       problem = excluded(pid);
-    if (!problem.empty()) {
-      std::string msg = "--pid " + std::to_string(pid) + ": " + problem;
-      if (spec.strict) throw Error(msg);
-      t.excluded.push_back(msg);
-      continue;
-    }
-    add(pid, "--pid");
+    if (problem.empty()) return add(pid, "--pid");
+    std::string msg = "--pid " + std::to_string(pid) + ": " + problem;
+    if (spec_.strict) throw Error(msg);
+    t_.excluded.push_back(msg);
   }
 
-  auto add_found = [&](int pid, const std::string& why) {
+  // A pid a search found: left out (listed) when it must not be frozen.
+  void found(int pid, const std::string& why) {
     std::string ex = excluded(pid);
-    if (!ex.empty()) {
-      if (std::find(t.excluded.begin(), t.excluded.end(), ex) == t.excluded.end())
-        t.excluded.push_back(ex);
+    if (ex.empty()) return add(pid, why);
+    if (std::find(t_.excluded.begin(), t_.excluded.end(), ex) == t_.excluded.end())
+      t_.excluded.push_back(ex);
+  }
+
+  Targets done() {
+    t_.pids.assign(chosen_.begin(), chosen_.end());
+    return std::move(t_);
+  }
+
+ private:
+  void add(int pid, const std::string& why) {
+    auto s = read_stat(spec_.proc_root, pid);
+    if (!s) return;
+    if (s->state == 'Z' || s->state == 'X') {
+      if (std::find(t_.zombies.begin(), t_.zombies.end(), pid) == t_.zombies.end())
+        t_.zombies.push_back(pid);
+      t_.selection.push_back({{"pid", pid}, {"why", why}, {"zombie", true}});
       return;
     }
-    add(pid, why);
-  };
+    if (chosen_.insert(pid).second) {
+      t_.selection.push_back({{"pid", pid}, {"why", why}});
+      t_.start_ticks[pid] = s->start_ticks;
+    }
+  }
 
+  std::string excluded(int pid) const {
+    if (pid == 1) return "pid 1 (init)";
+    if (pid == static_cast<int>(::getpid())) return std::to_string(pid) + " (forage itself)";
+    if (protected_.count(pid)) return std::to_string(pid) + " (an ancestor of forage)";
+    // A zombie has no exe and no maps either: it is not a kernel thread.
+    if (process_gone(spec_.proc_root, pid)) return "";
+    auto info = host::read_proc(spec_.proc_root, pid);
+    if (info && info->kernel_thread) return std::to_string(pid) + " (kernel thread)";
+    return "";
+  }
+
+  const TargetSpec& spec_;
+  const std::set<int> protected_;
+  std::set<int> chosen_;
+  Targets t_;
+};
+
+}  // namespace
+
+Targets select_targets(const TargetSpec& spec) {
+  Selector sel(spec);
+  for (int pid : spec.pids) sel.named(pid);
   if (!spec.user.empty()) {
     auto uid = resolve_user(spec.user, spec.passwd);
     if (!uid) throw Error("--user " + spec.user + ": no such user in " + spec.passwd);
     for (int pid : host::list_pids(spec.proc_root)) {
       auto ids = read_ids(spec.proc_root, pid);
-      if (ids && ids->uid == *uid) add_found(pid, "--user " + spec.user);
+      if (ids && ids->uid == *uid) sel.found(pid, "--user " + spec.user);
     }
   }
-  for (int pid : spec.batch_job_pids) add_found(pid, "--batch-job");
-
-  if (spec.iocs && !spec.iocs->empty()) {
-    std::map<int, std::string> hits;
-    auto capture = [&hits](Json& line) {
-      // Only detections select a target: a notice (an executable run from a memfd or /tmp) is
-      // worth a look, not a freeze.
-      const std::string kind = line.value("kind", "");
-      if (kind != "ioc" && kind != "yara") return false;
-      std::string why = "--iocs";
-      if (line.contains("ioc") && line["ioc"].is_object())
-        why += " " + line["ioc"].value("type", "") + ":" + line["ioc"].value("value", "");
-      if (line.contains("pid") && line["pid"].is_number_integer())
-        hits.emplace(line["pid"].get<int>(), why);
-      if (line.contains("pids") && line["pids"].is_array())
-        for (const auto& p : line["pids"])
-          if (p.is_number_integer()) hits.emplace(p.get<int>(), why);
-      return false;
-    };
-    scanners::ScanInputs in;
-    in.iocs = spec.iocs;
-    {
-      scanners::Reporter rep(true, stdout);
-      rep.set_hook(capture);
-      scanners::ScanStats stats;
-      scanners::ProcScanOptions po;
-      po.proc_root = spec.proc_root;
-      po.threads = 1;
-      scanners::scan_procs(po, in, rep, stats);
-    }
-    {
-      scanners::Reporter rep(true, stdout);
-      rep.set_hook(capture);
-      scanners::ScanStats stats;
-      scanners::NetScanOptions no;
-      no.proc_root = spec.proc_root;
-      no.listening = false;
-      scanners::scan_net(no, in, rep, stats);
-    }
-    for (auto& [pid, why] : hits) add_found(pid, why);
-  }
-  t.pids.assign(chosen.begin(), chosen.end());
-  return t;
+  for (int pid : spec.batch_job_pids) sel.found(pid, "--batch-job");
+  if (spec.iocs && !spec.iocs->empty())
+    for (auto& [pid, why] : pids_hit_by_iocs(spec)) sel.found(pid, why);
+  return sel.done();
 }
 
 Json process_table(const std::string& proc_root) {
