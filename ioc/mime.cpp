@@ -500,33 +500,76 @@ class Walker {
           m.sender_domains.push_back(std::move(d));
     }
     // RFC 3501: a message's non-multipart body is part 1; a multipart body's children are 1, 2...
-    walk(m, m.headers, e.body, join_path(path, 1), path, depth, false, "text/plain");
+    walk(m, Node{m.headers, e.body, join_path(path, 1), path, depth, false, "text/plain"});
     return m;
   }
 
  private:
-  void walk(Message& m, const Headers& h, std::string_view body, const std::string& self,
-            const std::string& prefix, size_t depth, bool truncated,
-            std::string_view default_type) {
+  // One entity of the tree: its headers and (still transfer-encoded) body, its part number, the
+  // prefix of its children's numbers, its depth, whether its multipart was cut off, and the type
+  // it has when it declares none.
+  struct Node {
+    const Headers& headers;
+    std::string_view body;
+    std::string self;
+    std::string prefix;
+    size_t depth = 0;
+    bool truncated = false;
+    std::string_view default_type;
+  };
+
+  // The body after its Content-Transfer-Encoding: a view into the message for the identity
+  // encodings (no copy down the nesting), else into `storage`. nullopt: undecodable (noted).
+  static std::optional<std::string_view> decode_body(Message& m, const Node& n, Part& part,
+                                                     const std::string& cte, bool multipart,
+                                                     std::string& storage) {
+    std::string_view decoded;
+    if (cte.empty() || cte == "7bit" || cte == "8bit" || cte == "binary") {
+      decoded = n.body;
+    } else if (cte == "quoted-printable") {
+      storage = decode_quoted_printable(n.body);
+      decoded = storage;
+    } else if (cte == "base64") {
+      Decoded d = decode_base64(n.body);
+      if (!d.ok() && !(n.truncated && d.truncated)) {
+        m.problems.push_back({part.label(), "invalid base64: " + d.error});
+        return std::nullopt;
+      }
+      storage = std::move(d.data);
+      decoded = storage;
+    } else {
+      decoded = n.body;
+      part.note = "unknown transfer encoding '" + printable(cte, 40) + "', read as is";
+    }
+    if (n.truncated && !multipart) {
+      // The last line of a cut-off part may be a cut-off indicator (a sha256 cut to 40 hex
+      // digits would read as a sha1): only whole lines are kept.
+      auto nl = decoded.rfind('\n');
+      decoded = decoded.substr(0, nl == std::string_view::npos ? 0 : nl + 1);
+    }
+    return decoded;
+  }
+
+  void walk(Message& m, const Node& n) {
     static const std::string kEmpty;
-    const std::string* ct_raw = h.find("content-type");
+    const std::string* ct_raw = n.headers.find("content-type");
     HeaderValue ct = parse_header_value(ct_raw ? *ct_raw : kEmpty);
     std::string type = ct.value;
-    if (type.find('/') == std::string::npos) type = std::string(default_type);
-    const std::string* cd_raw = h.find("content-disposition");
+    if (type.find('/') == std::string::npos) type = std::string(n.default_type);
+    const std::string* cd_raw = n.headers.find("content-disposition");
     HeaderValue cd = parse_header_value(cd_raw ? *cd_raw : kEmpty);
 
     Part part;
-    part.path = self;
+    part.path = n.self;
     part.content_type = type;
     if (auto f = cd.param("filename")) part.filename = safe_filename(*f);
     if (part.filename.empty())
-      if (auto n = ct.param("name")) part.filename = safe_filename(*n);
+      if (auto name = ct.param("name")) part.filename = safe_filename(*name);
     std::string label = part.label();
     bool multipart = type.rfind("multipart/", 0) == 0;
-    if (truncated && !multipart)
+    if (n.truncated && !multipart)
       m.problems.push_back({label, "truncated: the closing boundary of its multipart is missing"});
-    if (depth >= kMaxDepth) {
+    if (n.depth >= kMaxDepth) {
       m.problems.push_back(
           {label, "nested more than " + std::to_string(kMaxDepth) + " levels deep; not read"});
       return;
@@ -534,69 +577,57 @@ class Walker {
 
     // Transfer encoding (also applied to multipart and message bodies: forbidden, but sent).
     std::string cte;
-    if (const auto* v = h.find("content-transfer-encoding")) {
+    if (const auto* v = n.headers.find("content-transfer-encoding")) {
       std::string_view t = trim(*v);
       cte = to_lower(t.substr(0, t.find_first_of(" \t(;")));
     }
-    std::string decoded;
-    if (cte.empty() || cte == "7bit" || cte == "8bit" || cte == "binary") {
-      decoded = std::string(body);
-    } else if (cte == "quoted-printable") {
-      decoded = decode_quoted_printable(body);
-    } else if (cte == "base64") {
-      Decoded d = decode_base64(body);
-      if (!d.ok() && !(truncated && d.truncated)) {
-        m.problems.push_back({label, "invalid base64: " + d.error});
-        return;
-      }
-      decoded = std::move(d.data);
-    } else {
-      decoded = std::string(body);
-      part.note = "unknown transfer encoding '" + printable(cte, 40) + "', read as is";
-    }
-    if (truncated && !multipart) {
-      // The last line of a cut-off part may be a cut-off indicator (a sha256 cut to 40 hex
-      // digits would read as a sha1): only whole lines are kept.
-      auto nl = decoded.rfind('\n');
-      decoded.resize(nl == std::string::npos ? 0 : nl + 1);
-    }
+    std::string storage;  // outlives every view into it, children's included
+    auto decoded = decode_body(m, n, part, cte, multipart, storage);
+    if (!decoded) return;
 
-    if (multipart) {
-      auto boundary = ct.param("boundary");
-      if (!boundary || boundary->empty()) {
-        m.problems.push_back({label, type + " without a boundary parameter"});
-        return;
-      }
-      Multipart mp = split_multipart(decoded, *boundary);
-      if (mp.parts.empty()) {
-        m.problems.push_back(
-            {label, type + ": boundary \"" + printable(*boundary, 80) + "\" not found (no part)"});
-        return;
-      }
-      std::string_view child_default = type == "multipart/digest" ? "message/rfc822" : "text/plain";
-      // The children are views into `decoded`, which lives until they are all walked.
-      for (size_t i = 0; i < mp.parts.size(); ++i) {
-        std::string cpath = join_path(prefix, i + 1);
-        Entity ce = split_entity(mp.parts[i]);
-        bool last = i + 1 == mp.parts.size();
-        for (auto& p : ce.problems) m.problems.push_back({cpath, std::move(p)});
-        walk(m, ce.headers, ce.body, cpath, cpath, depth + 1, last && !mp.closed, child_default);
-      }
-      if (mp.closed && truncated)
-        m.problems.push_back(
-            {label, "truncated: the closing boundary of its multipart is missing"});
-      return;
-    }
-
+    if (multipart) return walk_multipart(m, n, ct, type, label, *decoded);
     if (type == "message/rfc822" || type == "message/global") {
       part.kind = Part::Kind::kMessage;
       part.message =
-          std::make_shared<const Message>(message(decoded, self, label, depth + 1, false));
+          std::make_shared<const Message>(message(*decoded, n.self, label, n.depth + 1, false));
       m.parts.push_back(std::move(part));
       return;
     }
+    if (trim(*decoded).empty()) return;  // nothing to read, nothing worth a note
+    read_leaf(m, std::move(part), ct, cd, cte, *decoded);
+  }
 
-    if (trim(decoded).empty()) return;  // nothing to read, nothing worth a note
+  void walk_multipart(Message& m, const Node& n, const HeaderValue& ct, const std::string& type,
+                      const std::string& label, std::string_view decoded) {
+    auto boundary = ct.param("boundary");
+    if (!boundary || boundary->empty()) {
+      m.problems.push_back({label, type + " without a boundary parameter"});
+      return;
+    }
+    Multipart mp = split_multipart(decoded, *boundary);
+    if (mp.parts.empty()) {
+      m.problems.push_back(
+          {label, type + ": boundary \"" + printable(*boundary, 80) + "\" not found (no part)"});
+      return;
+    }
+    std::string_view child_default = type == "multipart/digest" ? "message/rfc822" : "text/plain";
+    for (size_t i = 0; i < mp.parts.size(); ++i) {
+      std::string cpath = join_path(n.prefix, i + 1);
+      Entity ce = split_entity(mp.parts[i]);
+      bool last = i + 1 == mp.parts.size();
+      for (auto& p : ce.problems) m.problems.push_back({cpath, std::move(p)});
+      walk(m,
+           Node{ce.headers, ce.body, cpath, cpath, n.depth + 1, last && !mp.closed, child_default});
+    }
+    if (mp.closed && n.truncated)
+      m.problems.push_back({label, "truncated: the closing boundary of its multipart is missing"});
+  }
+
+  // A leaf part: text, HTML or data is read into part.text; anything else is skipped with a note.
+  void read_leaf(Message& m, Part part, const HeaderValue& ct, const HeaderValue& cd,
+                 const std::string& cte, std::string_view decoded) {
+    const std::string type = part.content_type;
+    const std::string label = part.label();
     bool attachment = cd.value == "attachment" || !part.filename.empty();
     std::string ext = extension_of(part.filename);
     std::string main_type = type.substr(0, type.find('/'));
@@ -627,8 +658,8 @@ class Walker {
     auto charset = ct.param("charset");
     Utf8 u = to_utf8(decoded, charset ? *charset : std::string());
     if (!u.converted) {
-      std::string n = "charset '" + printable(*charset, 40) + "' is not available, read as is";
-      part.note = part.note.empty() ? n : part.note + "; " + n;
+      std::string note = "charset '" + printable(*charset, 40) + "' is not available, read as is";
+      part.note = part.note.empty() ? note : part.note + "; " + note;
     }
     std::string text = std::move(u.text);
     if (part.kind != Part::Kind::kData && looks_binary(text)) {
@@ -774,36 +805,78 @@ HeaderValue parse_header_value(std::string_view raw) {
   return hv;
 }
 
+namespace {
+
+// The next position at or after `from` where `found` holds, remembered: asked with positions that
+// only grow, the whole string is scanned once however many times the question is asked.
+template <typename Pred>
+class NextOf {
+ public:
+  NextOf(std::string_view s, Pred found) : s_(s), found_(found) {}
+  size_t operator()(size_t from) {
+    if (from <= at_ && from >= asked_) return at_;
+    asked_ = from;
+    at_ = std::string_view::npos;
+    for (size_t i = from; i < s_.size(); ++i)
+      if (found_(s_, i)) {
+        at_ = i;
+        break;
+      }
+    return at_;
+  }
+
+ private:
+  std::string_view s_;
+  Pred found_;
+  size_t asked_ = std::string_view::npos;
+  size_t at_ = std::string_view::npos;
+};
+
+// "=?charset?q?text?=" at i: charset and text, or nothing. An encoded word holds no blank
+// (RFC 2047 section 5), so its end is searched only up to the next blank.
+template <typename End, typename Blank>
+std::optional<std::string> encoded_word(std::string_view raw, size_t i, End& end_of, Blank& blank,
+                                        size_t& next) {
+  std::string_view head = raw.substr(i + 2, 78);  // a charset of fewer than 78 bytes
+  size_t q = head.find('?');
+  if (q == std::string_view::npos || q == 0 || i + 2 + q + 2 >= raw.size()) return std::nullopt;
+  size_t cs_end = i + 2 + q;
+  if (raw[cs_end + 2] != '?') return std::nullopt;
+  char enc = static_cast<char>(std::tolower(static_cast<unsigned char>(raw[cs_end + 1])));
+  if (enc != 'q' && enc != 'b') return std::nullopt;
+  std::string_view charset = raw.substr(i + 2, cs_end - i - 2);
+  if (std::any_of(charset.begin(), charset.end(), is_space)) return std::nullopt;
+  size_t text_start = cs_end + 3;
+  size_t text_end = end_of(text_start);
+  if (text_end == std::string_view::npos || blank(text_start) < text_end) return std::nullopt;
+  std::string_view text = raw.substr(text_start, text_end - text_start);
+  auto bytes = enc == 'q' ? decode_q_word(text) : decode_b_word(text);
+  if (!bytes) return std::nullopt;
+  next = text_end + 2;
+  return to_utf8(*bytes, charset).text;
+}
+
+}  // namespace
+
 std::string decode_words(std::string_view raw) {
   std::string out;
   std::string pending;  // blanks after the last encoded word: dropped if another word follows
   bool after_word = false;
+  NextOf end_of(raw, [](std::string_view s, size_t i) {
+    return s[i] == '?' && i + 1 < s.size() && s[i + 1] == '=';
+  });
+  NextOf blank(raw, [](std::string_view s, size_t i) { return is_space(s[i]); });
   size_t i = 0;
   while (i < raw.size()) {
     if (raw[i] == '=' && i + 1 < raw.size() && raw[i + 1] == '?') {
-      size_t cs_end = raw.find('?', i + 2);
-      if (cs_end != std::string_view::npos && cs_end > i + 2 && cs_end - i < 80 &&
-          cs_end + 2 < raw.size() && raw[cs_end + 2] == '?') {
-        char enc = static_cast<char>(std::tolower(static_cast<unsigned char>(raw[cs_end + 1])));
-        size_t text_start = cs_end + 3;
-        size_t text_end = raw.find("?=", text_start);
-        std::string_view charset = raw.substr(i + 2, cs_end - i - 2);
-        if (text_end != std::string_view::npos && (enc == 'q' || enc == 'b')) {
-          std::string_view text = raw.substr(text_start, text_end - text_start);
-          bool clean = std::none_of(text.begin(), text.end(), is_space) &&
-                       std::none_of(charset.begin(), charset.end(), is_space);
-          auto bytes = !clean       ? std::nullopt
-                       : enc == 'q' ? decode_q_word(text)
-                                    : decode_b_word(text);
-          if (bytes) {
-            if (!after_word) out += pending;
-            pending.clear();
-            out += to_utf8(*bytes, charset).text;
-            after_word = true;
-            i = text_end + 2;
-            continue;
-          }
-        }
+      size_t next = 0;
+      if (auto word = encoded_word(raw, i, end_of, blank, next)) {
+        if (!after_word) out += pending;
+        pending.clear();
+        out += *word;
+        after_word = true;
+        i = next;
+        continue;
       }
     }
     if (is_space(raw[i])) {

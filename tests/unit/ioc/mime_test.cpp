@@ -140,6 +140,21 @@ TEST(MimeWords, MalformedWordsStayAsWritten) {
   }
 }
 
+// Many unterminated words, then one that ends: the end is found for the last word only, and each
+// word is judged by what follows it up to the next blank (the scan is one pass, not one per word).
+TEST(MimeWords, UnterminatedWordsBeforeAGoodOne) {
+  std::string many;
+  for (int i = 0; i < 2000; ++i) many += "=?a?q?x";
+  EXPECT_EQ(decode_words(many), many);
+  EXPECT_EQ(decode_words(many + " =?utf-8?q?ok?="), many + " ok");
+  // A word whose "?=" lies beyond a blank is not a word; the one after the blank is.
+  EXPECT_EQ(decode_words("=?utf-8?q?a b?= =?utf-8?q?c?="), "=?utf-8?q?a b?= c");
+  // A charset of 77 bytes is read; one of 78 is not.
+  std::string cs77(77, 'c'), cs78(78, 'c');
+  EXPECT_EQ(decode_words("=?" + cs77 + "?q?x?="), "x");
+  EXPECT_EQ(decode_words("=?" + cs78 + "?q?x?="), "=?" + cs78 + "?q?x?=");
+}
+
 TEST(MimeAddresses, DomainsOfTheAddrSpecOnly) {
   EXPECT_EQ(address_domains("EGI CSIRT <abuse@egi.eu>"), std::vector<std::string>{"egi.eu"});
   EXPECT_EQ(address_domains("\"abuse@egi.eu\" <x@Evil-Mirror.example.NET>"),
