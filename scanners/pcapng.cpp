@@ -19,7 +19,9 @@ constexpr uint32_t kMaxBlock = 16u << 20;
 constexpr size_t kMaxInterfaces = 1u << 16;
 constexpr uint16_t kOptEnd = 0, kOptTsresol = 9, kOptTsoffset = 14;
 
-uint16_t bswap16(uint16_t v) { return uint16_t(v << 8 | v >> 8); }
+uint16_t bswap16(uint16_t v) {
+  return uint16_t(v << 8 | v >> 8);
+}
 
 std::string hex(uint32_t v) {
   char b[16];
@@ -144,122 +146,136 @@ int64_t PcapngReader::timestamp_ns(const Interface& i, uint32_t hi, uint32_t lo)
   return int64_t(total);
 }
 
+PcapngReader::Read PcapngReader::read_block(Block& blk) {
+  uint8_t hdr[12];
+  size_t got = std::fread(hdr, 1, 8, f_.get());
+  if (got == 0) {
+    if (std::ferror(f_.get())) return failed(std::string("read error: ") + std::strerror(errno));
+    return Read::kEnd;
+  }
+  if (got < 8) return failed("truncated block header (file ends inside it)");
+  uint32_t raw_type;
+  std::memcpy(&raw_type, hdr, 4);
+  bool shb = raw_type == kShb;
+  if (shb) {
+    // The byte order of a section is set by its header's magic, before the length is read.
+    if (!read_exact(hdr + 8, 4)) return failed("truncated section header block");
+    uint32_t bom;
+    std::memcpy(&bom, hdr + 8, 4);
+    if (bom == kByteOrderMagic)
+      swapped_ = false;
+    else if (bom == __builtin_bswap32(kByteOrderMagic))
+      swapped_ = true;
+    else
+      return failed("section header with a bad byte-order magic " + hex(bom));
+  }
+  blk.type = u32(hdr);
+  blk.len = u32(hdr + 4);
+  if (blk.len < 12 || blk.len % 4 != 0)
+    return failed("block type " + hex(blk.type) + " has an invalid length " +
+                  std::to_string(blk.len));
+  uint32_t body_len = blk.len - 12;
+  blk.wanted = shb || blk.type == kIdb || blk.type == kEpb || blk.type == kSpb || blk.type == kPb;
+  if (!blk.wanted) {
+    if (!discard(body_len)) return failed("truncated block of type " + hex(blk.type));
+  } else {
+    if (body_len > kMaxBlock)
+      return failed("block type " + hex(blk.type) + " of " + std::to_string(blk.len) +
+                    " bytes is larger than any packet block can be");
+    if (shb && body_len < 4) return failed("section header block too short");
+    // Grow as bytes arrive, so a lying length in a short file costs no large allocation.
+    body_.clear();
+    size_t have = 0;
+    if (shb) {
+      body_.assign(hdr + 8, hdr + 12);
+      have = 4;
+    }
+    while (have < body_len) {
+      size_t chunk = std::min<size_t>(body_len - have, 1u << 20);
+      body_.resize(have + chunk);
+      if (!read_exact(body_.data() + have, chunk))
+        return failed("truncated block of type " + hex(blk.type) + " (file ends inside it)");
+      have += chunk;
+    }
+  }
+  uint8_t trailer[4];
+  if (!read_exact(trailer, 4)) return failed("truncated block of type " + hex(blk.type));
+  if (u32(trailer) != blk.len)
+    return failed("block type " + hex(blk.type) + ": length " + std::to_string(blk.len) +
+                  " in the header but " + std::to_string(u32(trailer)) + " in the trailer");
+  return Read::kBlock;
+}
+
+PacketSource::Next PcapngReader::packet(const Block& blk, uint64_t block_offset, Packet& p) {
+  const uint8_t* b = body_.data();
+  const uint32_t body_len = blk.len - 12;
+  uint32_t iface = 0, hi = 0, lo = 0, caplen = 0, wire = 0;
+  size_t data_off = 0;
+  switch (blk.type) {
+    case kEpb:
+      if (body_len < 20) return fail("enhanced packet block too short");
+      iface = u32(b);
+      hi = u32(b + 4);
+      lo = u32(b + 8);
+      caplen = u32(b + 12);
+      wire = u32(b + 16);
+      data_off = 20;
+      break;
+    case kPb:
+      if (body_len < 20) return fail("packet block too short");
+      iface = u16(b);
+      hi = u32(b + 4);
+      lo = u32(b + 8);
+      caplen = u32(b + 12);
+      wire = u32(b + 16);
+      data_off = 20;
+      break;
+    case kSpb:
+      if (body_len < 4) return fail("simple packet block too short");
+      wire = u32(b);
+      data_off = 4;
+      caplen = std::min<uint32_t>(wire, body_len - 4);
+      break;
+  }
+  offset_ = block_offset;  // messages below name this block
+  if (iface >= ifaces_.size())
+    return fail("packet on interface " + std::to_string(iface) + " but the section describes " +
+                std::to_string(ifaces_.size()) + " interface(s)");
+  const Interface& i = ifaces_[iface];
+  if (blk.type == kSpb && i.snaplen != 0) caplen = std::min(caplen, i.snaplen);
+  if (caplen > body_len - data_off)
+    return fail("captured length " + std::to_string(caplen) + " is larger than its block");
+  offset_ += blk.len;
+  p.ts_ns = blk.type == kSpb ? last_ts_ns_ : timestamp_ns(i, hi, lo);
+  last_ts_ns_ = p.ts_ns;
+  p.caplen = caplen;
+  p.len = wire < caplen ? caplen : wire;
+  p.data = b + data_off;
+  p.linktype = i.linktype;
+  return Next::kPacket;
+}
+
 PacketSource::Next PcapngReader::next(Packet& p) {
   for (;;) {
     if (failed_) return Next::kError;
-    uint8_t hdr[12];
-    size_t got = std::fread(hdr, 1, 8, f_.get());
-    if (got == 0) {
-      if (std::ferror(f_.get())) return fail(std::string("read error: ") + std::strerror(errno));
-      return Next::kEnd;
-    }
-    if (got < 8) return fail("truncated block header (file ends inside it)");
-    uint32_t raw_type;
-    std::memcpy(&raw_type, hdr, 4);
-    bool shb = raw_type == kShb;
-    if (shb) {
-      // The byte order of a section is set by its header's magic, before the length is read.
-      if (!read_exact(hdr + 8, 4)) return fail("truncated section header block");
-      uint32_t bom;
-      std::memcpy(&bom, hdr + 8, 4);
-      if (bom == kByteOrderMagic) swapped_ = false;
-      else if (bom == __builtin_bswap32(kByteOrderMagic)) swapped_ = true;
-      else return fail("section header with a bad byte-order magic " + hex(bom));
-    }
-    uint32_t type = u32(hdr);
-    uint32_t len = u32(hdr + 4);
-    if (len < 12 || len % 4 != 0)
-      return fail("block type " + hex(type) + " has an invalid length " + std::to_string(len));
-    uint32_t body_len = len - 12;
-    bool wanted = shb || type == kIdb || type == kEpb || type == kSpb || type == kPb;
-    if (!wanted) {
-      if (!discard(body_len)) return fail("truncated block of type " + hex(type));
-    } else {
-      if (body_len > kMaxBlock)
-        return fail("block type " + hex(type) + " of " + std::to_string(len) +
-                    " bytes is larger than any packet block can be");
-      if (shb && body_len < 4) return fail("section header block too short");
-      // Grow as bytes arrive, so a lying length in a short file costs no large allocation.
-      body_.clear();
-      size_t have = 0;
-      if (shb) {
-        body_.assign(hdr + 8, hdr + 12);
-        have = 4;
-      }
-      while (have < body_len) {
-        size_t chunk = std::min<size_t>(body_len - have, 1u << 20);
-        body_.resize(have + chunk);
-        if (!read_exact(body_.data() + have, chunk))
-          return fail("truncated block of type " + hex(type) + " (file ends inside it)");
-        have += chunk;
-      }
-    }
-    uint8_t trailer[4];
-    if (!read_exact(trailer, 4)) return fail("truncated block of type " + hex(type));
-    if (u32(trailer) != len)
-      return fail("block type " + hex(type) + ": length " + std::to_string(len) +
-                  " in the header but " + std::to_string(u32(trailer)) + " in the trailer");
+    Block blk;
+    Read r = read_block(blk);
+    if (r == Read::kEnd) return Next::kEnd;
+    if (r == Read::kError) return Next::kError;
     uint64_t block_offset = offset_;
-    offset_ += len;
-    if (!wanted) {
+    offset_ += blk.len;
+    if (!blk.wanted) {
       ++skipped_;
       continue;
     }
-
-    const uint8_t* b = body_.data();
-    uint32_t iface = 0, hi = 0, lo = 0, caplen = 0, wire = 0;
-    size_t data_off = 0;
-    switch (type) {
-      case kShb:
-      case kIdb: {
-        bool ok = type == kShb ? section_header() : interface_description();
-        if (!ok) {
-          offset_ = block_offset;
-          return fail(error_);
-        }
-        continue;
+    if (blk.type == kShb || blk.type == kIdb) {
+      if (!(blk.type == kShb ? section_header() : interface_description())) {
+        offset_ = block_offset;
+        return fail(error_);
       }
-      case kEpb:
-        if (body_len < 20) return fail("enhanced packet block too short");
-        iface = u32(b);
-        hi = u32(b + 4);
-        lo = u32(b + 8);
-        caplen = u32(b + 12);
-        wire = u32(b + 16);
-        data_off = 20;
-        break;
-      case kPb:
-        if (body_len < 20) return fail("packet block too short");
-        iface = u16(b);
-        hi = u32(b + 4);
-        lo = u32(b + 8);
-        caplen = u32(b + 12);
-        wire = u32(b + 16);
-        data_off = 20;
-        break;
-      case kSpb:
-        if (body_len < 4) return fail("simple packet block too short");
-        wire = u32(b);
-        data_off = 4;
-        caplen = std::min<uint32_t>(wire, body_len - 4);
-        break;
+      continue;
     }
-    offset_ = block_offset;  // messages below name this block
-    if (iface >= ifaces_.size())
-      return fail("packet on interface " + std::to_string(iface) +
-                  " but the section describes " + std::to_string(ifaces_.size()) + " interface(s)");
-    const Interface& i = ifaces_[iface];
-    if (type == kSpb && i.snaplen != 0) caplen = std::min(caplen, i.snaplen);
-    if (caplen > body_len - data_off)
-      return fail("captured length " + std::to_string(caplen) + " is larger than its block");
-    offset_ += len;
-    p.ts_ns = type == kSpb ? last_ts_ns_ : timestamp_ns(i, hi, lo);
-    last_ts_ns_ = p.ts_ns;
-    p.caplen = caplen;
-    p.len = wire < caplen ? caplen : wire;
-    p.data = b + data_off;
-    p.linktype = i.linktype;
-    return Next::kPacket;
+    return packet(blk, block_offset, p);
   }
 }
 

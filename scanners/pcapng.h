@@ -38,11 +38,26 @@ class PcapngReader : public PacketSource {
   FilePtr f_;
   bool swapped_ = false;  // the current section's byte order is not the host's
   bool failed_ = false;
-  uint64_t offset_ = 0;   // file offset of the block being read, for messages
+  uint64_t offset_ = 0;  // file offset of the block being read, for messages
   uint64_t skipped_ = 0;
   int64_t last_ts_ns_ = 0;  // Simple Packet Blocks carry no timestamp: they get the previous one
   std::vector<uint8_t> body_;
   std::vector<Interface> ifaces_;
+
+  // One block read whole (header, body, trailer); body_ holds the body of a wanted one.
+  struct Block {
+    uint32_t type = 0;
+    uint32_t len = 0;  // of the whole block
+    bool wanted = false;
+  };
+  enum class Read { kBlock, kEnd, kError };
+  Read read_block(Block& blk);
+  Read failed(std::string why) {
+    fail(std::move(why));
+    return Read::kError;
+  }
+  // The packet of an EPB, PB or SPB in body_.
+  Next packet(const Block& blk, uint64_t block_offset, Packet& p);
 
   Next fail(std::string why);
   uint16_t u16(const uint8_t* p) const;
