@@ -9,12 +9,11 @@
 
 #include "bundle/pax.h"
 #include "common/hash.h"
+#include "common/layout.h"
 #include "common/strings.h"
 #include "common/time.h"
 
 namespace forage::bundle {
-
-
 
 void ActionLog::append(std::string_view actor, std::string_view action, std::string_view target,
                        std::string_view result) {
@@ -60,14 +59,14 @@ ActionLogCheck check_action_log(std::string_view jsonl, std::string_view head) {
     size_t nl = jsonl.find('\n', pos);
     ++lineno;
     if (nl == std::string_view::npos) {
-      r.problems.push_back("meta/actions.jsonl: line " + std::to_string(lineno) +
+      r.problems.push_back(std::string(layout::kActions) + ": line " + std::to_string(lineno) +
                            " has no final newline (truncated log)");
       break;
     }
     std::string_view line = jsonl.substr(pos, nl - pos + 1);
     pos = nl + 1;
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    std::string where = "meta/actions.jsonl: line " + std::to_string(lineno);
+    std::string where = std::string(layout::kActions) + ": line " + std::to_string(lineno);
     if (j.is_discarded() || !j.is_object()) {
       r.problems.push_back(where + ": not a JSON object");
       prev = sha256_hex(line);
@@ -90,16 +89,18 @@ ActionLogCheck check_action_log(std::string_view jsonl, std::string_view head) {
   nlohmann::json h = nlohmann::json::parse(head, nullptr, false);
   if (h.is_discarded() || !h.is_object() || !h.contains("count") || !h.contains("last_sha256") ||
       !h["count"].is_number_unsigned() || !h["last_sha256"].is_string()) {
-    r.problems.push_back("meta/actions.head: not {\"count\":N,\"last_sha256\":\"...\"}");
+    r.problems.push_back(std::string(layout::kActionsHead) +
+                         ": not {\"count\":N,\"last_sha256\":\"...\"}");
     return r;
   }
   uint64_t want = h["count"].get<uint64_t>();
   if (want != lineno)
-    r.problems.push_back("meta/actions.head: says " + std::to_string(want) +
+    r.problems.push_back(std::string(layout::kActionsHead) + ": says " + std::to_string(want) +
                          " actions, the log has " + std::to_string(lineno) +
                          (want > lineno ? " (truncated log)" : ""));
   if (h["last_sha256"].get<std::string>() != prev)
-    r.problems.push_back("meta/actions.head: last_sha256 does not match the last line of the log");
+    r.problems.push_back(std::string(layout::kActionsHead) +
+                         ": last_sha256 does not match the last line of the log");
   return r;
 }
 

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/layout.h"
+
 namespace forage::bundle {
 
 inline constexpr std::string_view kBagitTxt = "bagit.txt";
@@ -20,9 +22,10 @@ inline constexpr std::string_view kTagManifest = "tagmanifest-sha256.txt";
 inline constexpr std::string_view kSignatureCms = "tagmanifest-sha256.txt.p7s";
 inline constexpr std::string_view kSignatureRaw = "tagmanifest-sha256.txt.sig";
 inline constexpr std::string_view kSignatureKey = "tagmanifest-sha256.txt.sig.pem";
-inline constexpr std::string_view kActions = "meta/actions.jsonl";
-inline constexpr std::string_view kActionsHead = "meta/actions.head";
-inline constexpr std::string_view kEnvironment = "meta/environment.json";
+// The writer's own tag files under meta/ (common/layout.h lists every member).
+inline constexpr std::string_view kActions = layout::kActions;
+inline constexpr std::string_view kActionsHead = layout::kActionsHead;
+inline constexpr std::string_view kEnvironment = layout::kEnvironment;
 inline constexpr std::string_view kBagitContent =
     "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
 

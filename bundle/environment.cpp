@@ -209,18 +209,19 @@ Json ntp_state() {
   return j;
 }
 
-}  // namespace
-
-Json collect_environment(const EnvironmentInputs& in) {
-  Json env;
+// The tool itself: version, commit, the binary's path and hash.
+Json tool_record(const EnvironmentInputs& in) {
   Json tool;
   tool["name"] = "forage";
   tool["version"] = FORAGE_VERSION;
   tool["commit"] = FORAGE_GIT_COMMIT;
   tool["binary_path"] = str_or_null(link_target(in.self_exe));
   tool["binary_sha256"] = str_or_null(binary_sha256(in.self_exe));
-  env["tool"] = tool;
+  return tool;
+}
 
+// The caller's list of linked libraries, completed with those the bundle links itself.
+Json libraries_record(const EnvironmentInputs& in) {
   Json libs = in.libraries.is_object() ? in.libraries : Json::object();
   if (!libs.contains("openssl")) libs["openssl"] = OpenSSL_version(OPENSSL_VERSION);
   if (!libs.contains("zstd")) libs["zstd"] = ZSTD_versionString();
@@ -228,13 +229,18 @@ Json collect_environment(const EnvironmentInputs& in) {
     libs["nlohmann-json"] = std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
                             std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
                             std::to_string(NLOHMANN_JSON_VERSION_PATCH);
-  env["libraries"] = libs;
+  return libs;
+}
 
+Json command_line_record(const EnvironmentInputs& in) {
   Json argv = Json::array();
   for (const auto& a : in.command_line.empty() ? cmdline(in.proc_root) : in.command_line)
     argv.push_back(utf8_or_escaped(a));
-  env["command_line"] = argv;
+  return argv;
+}
 
+// The account the tool runs as, the login behind it, and the operator.
+Json user_record(const EnvironmentInputs& in) {
   Json user;
   user["uid"] = ::getuid();
   user["euid"] = ::geteuid();
@@ -252,15 +258,12 @@ Json collect_environment(const EnvironmentInputs& in) {
   std::string op = sudo ? sudo : user_name(in.etc_root, loginuid);
   if (op.empty()) op = user_name(in.etc_root, static_cast<long>(::getuid()));
   user["operator"] = str_or_null(op);
-  env["user"] = user;
+  return user;
+}
 
-  Json host;
-  std::string hostname = first_line(in.proc_root + "/sys/kernel/hostname");
-  std::string domain = first_line(in.proc_root + "/sys/kernel/domainname");
-  std::string etc_hostname = first_line(in.etc_root + "/hostname");
-  host["hostname"] = str_or_null(hostname);
-  host["etc_hostname"] = str_or_null(etc_hostname);
-  host["domainname"] = str_or_null(domain == "(none)" ? "" : domain);
+// The first name with a dot: kernel host name, /etc/hostname, /etc/hosts, host name + domain.
+std::string fqdn_of(const EnvironmentInputs& in, const std::string& hostname,
+                    const std::string& etc_hostname, const std::string& domain) {
   std::string fqdn;
   if (hostname.find('.') != std::string::npos)
     fqdn = hostname;
@@ -270,9 +273,10 @@ Json collect_environment(const EnvironmentInputs& in) {
     fqdn = fqdn_from_hosts(in.etc_root, hostname);
   if (fqdn.empty() && !hostname.empty() && !domain.empty() && domain != "(none)")
     fqdn = hostname + "." + domain;
-  host["fqdn"] = str_or_null(fqdn);
-  host["machine_id"] = str_or_null(first_line(in.etc_root + "/machine-id"));
-  host["boot_id"] = str_or_null(first_line(in.proc_root + "/sys/kernel/random/boot_id"));
+  return fqdn;
+}
+
+Json kernel_record(const EnvironmentInputs& in) {
   utsname u{};
   Json kernel;
   if (::uname(&u) == 0) {
@@ -282,7 +286,11 @@ Json collect_environment(const EnvironmentInputs& in) {
     kernel["machine"] = u.machine;
   }
   kernel["osrelease"] = str_or_null(first_line(in.proc_root + "/sys/kernel/osrelease"));
-  host["kernel"] = kernel;
+  return kernel;
+}
+
+// PRETTY_NAME of os-release, unquoted; "" when unreadable.
+std::string os_pretty_name(const EnvironmentInputs& in) {
   std::string pretty;
   try {
     for (std::string_view l : split_lines(read_file(in.etc_root + "/os-release", 1 << 16)))
@@ -293,7 +301,23 @@ Json collect_environment(const EnvironmentInputs& in) {
       }
   } catch (const Error&) {
   }
-  host["os"] = str_or_null(pretty);
+  return pretty;
+}
+
+// Host identity: names, machine and boot ids, kernel, OS, interfaces, certificates.
+Json host_record(const EnvironmentInputs& in) {
+  Json host;
+  std::string hostname = first_line(in.proc_root + "/sys/kernel/hostname");
+  std::string domain = first_line(in.proc_root + "/sys/kernel/domainname");
+  std::string etc_hostname = first_line(in.etc_root + "/hostname");
+  host["hostname"] = str_or_null(hostname);
+  host["etc_hostname"] = str_or_null(etc_hostname);
+  host["domainname"] = str_or_null(domain == "(none)" ? "" : domain);
+  host["fqdn"] = str_or_null(fqdn_of(in, hostname, etc_hostname, domain));
+  host["machine_id"] = str_or_null(first_line(in.etc_root + "/machine-id"));
+  host["boot_id"] = str_or_null(first_line(in.proc_root + "/sys/kernel/random/boot_id"));
+  host["kernel"] = kernel_record(in);
+  host["os"] = str_or_null(os_pretty_name(in));
   host["interfaces"] = interfaces(in.sys_root);
   host["host_certificate"] = nullptr;
   try {
@@ -302,8 +326,11 @@ Json collect_environment(const EnvironmentInputs& in) {
   } catch (const Error&) {
   }
   if (in.signer_certificate) host["signer_certificate"] = certificate_record(in.signer_certificate);
-  env["host"] = host;
+  return host;
+}
 
+// The clocks, read together: UTC, realtime, boottime, monotonic, time zone, NTP state.
+Json clocks_record(const EnvironmentInputs& in) {
   Json clocks;
   clocks["utc"] = utc_now_ns();
   clocks["realtime_ns"] = clock_ns(CLOCK_REALTIME);
@@ -318,7 +345,19 @@ Json collect_environment(const EnvironmentInputs& in) {
   }
   clocks["timezone"] = str_or_null(zone);
   clocks["ntp"] = ntp_state();
-  env["clocks"] = clocks;
+  return clocks;
+}
+
+}  // namespace
+
+Json collect_environment(const EnvironmentInputs& in) {
+  Json env;
+  env["tool"] = tool_record(in);
+  env["libraries"] = libraries_record(in);
+  env["command_line"] = command_line_record(in);
+  env["user"] = user_record(in);
+  env["host"] = host_record(in);
+  env["clocks"] = clocks_record(in);
   return env;
 }
 

@@ -107,7 +107,6 @@ std::string_view entry_type_name(EntryType t) {
   return "special member";
 }
 
-
 // ---------------------------------------------------------------------------------- writer
 
 void PaxWriter::raw(const void* data, size_t size) {
@@ -395,13 +394,95 @@ std::string field_string(const char* f, size_t width) {
   return std::string(f, strnlen(f, width));
 }
 
+// What the extended headers before a member said about it: pax records, GNU long names.
+struct ExtendedHeaders {
+  PaxValues pax;
+  std::optional<std::string> long_name, long_link;
+};
+
+// The header checksum, accepted as unsigned or (old tars) signed byte sum.
+bool checksum_matches(const char* b) {
+  unsigned sum = 0;
+  int ssum = 0;
+  for (size_t i = 0; i < kTarBlock; ++i) {
+    unsigned char c = (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(b[i]);
+    sum += c;
+    ssum += static_cast<signed char>(c);
+  }
+  uint64_t stored = 0;
+  return parse_number(b + 148, 8, stored) &&
+         (stored == sum || stored == static_cast<uint64_t>(ssum));
+}
+
+// The member type of a typeflag; GNU 'S' is a sparse file.
+EntryType entry_type_of(char type, bool& sparse) {
+  switch (type) {
+    case '0':
+    case '\0':
+    case '7':
+      return EntryType::kFile;
+    case 'S':
+      sparse = true;
+      return EntryType::kFile;
+    case '5':
+      return EntryType::kDirectory;
+    case '2':
+      return EntryType::kSymlink;
+    case '1':
+      return EntryType::kHardlink;
+    case '3':
+      return EntryType::kCharDevice;
+    case '4':
+      return EntryType::kBlockDevice;
+    case '6':
+      return EntryType::kFifo;
+    default:
+      return EntryType::kOther;
+  }
+}
+
+// A member's header block `b` (ustar or GNU, `size` already parsed) with what its extended
+// headers override. Returns why the header is malformed, or "".
+std::string entry_from_header(const char* b, bool posix, uint64_t size, const ExtendedHeaders& x,
+                              TarEntry& e) {
+  char type = b[156];
+  e.typeflag = type;
+  if (x.pax.path)
+    e.name = *x.pax.path;
+  else if (x.long_name)
+    e.name = *x.long_name;
+  else {
+    e.name = field_string(b, 100);
+    std::string prefix = posix ? field_string(b + 345, 155) : "";
+    if (!prefix.empty()) e.name = prefix + "/" + e.name;
+  }
+  if (e.name.find('\0') != std::string::npos) return "member name contains a NUL byte";
+  if (e.name.empty()) return "member with an empty name";
+  e.linkname = x.pax.linkpath ? *x.pax.linkpath
+               : x.long_link  ? *x.long_link
+                              : field_string(b + 157, 100);
+  e.size = x.pax.size ? *x.pax.size : size;
+  uint64_t mode = 0, mtime = 0;
+  if (!parse_number(b + 100, 8, mode)) return "invalid mode field";
+  e.mode = static_cast<uint32_t>(mode & 07777);
+  if (x.pax.mtime) {
+    e.mtime_sec = x.pax.mtime->first;
+    e.mtime_nsec = x.pax.mtime->second;
+  } else {
+    if (!parse_number(b + 136, 12, mtime)) return "invalid mtime field";
+    e.mtime_sec = static_cast<int64_t>(std::min<uint64_t>(mtime, INT64_MAX));
+  }
+  e.type = entry_type_of(type, e.sparse);
+  if (x.pax.sparse) e.sparse = true;
+  return "";
+}
+
 }  // namespace
 
 std::optional<TarEntry> PaxReader::next() {
   skip_rest();
   if (ended_) return std::nullopt;
-  PaxValues pax;
-  std::optional<std::string> long_name, long_link;
+  ExtendedHeaders x;
   uint64_t start = offset_;
   for (int meta = 0;; ++meta) {
     char b[kTarBlock];
@@ -414,17 +495,7 @@ std::optional<TarEntry> PaxReader::next() {
       ended_ = true;
       return std::nullopt;
     }
-    unsigned sum = 0;
-    int ssum = 0;
-    for (size_t i = 0; i < kTarBlock; ++i) {
-      unsigned char c = (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(b[i]);
-      sum += c;
-      ssum += static_cast<signed char>(c);
-    }
-    uint64_t stored = 0;
-    if (!parse_number(b + 148, 8, stored) ||
-        (stored != sum && stored != static_cast<uint64_t>(ssum)))
-      fail("header checksum mismatch (not a tar header, or damaged)");
+    if (!checksum_matches(b)) fail("header checksum mismatch (not a tar header, or damaged)");
     bool posix = std::memcmp(b + 257, "ustar\0", 6) == 0;
     bool gnu = std::memcmp(b + 257, "ustar  \0", 8) == 0;
     if (!posix && !gnu) fail("not a ustar/pax/GNU tar header");
@@ -433,7 +504,7 @@ std::optional<TarEntry> PaxReader::next() {
     char type = b[156];
     if (type == 'x' || type == 'g') {
       std::string data = read_meta_data(size, "pax extended header");
-      std::string err = parse_pax(data, type == 'x' ? &pax : nullptr);
+      std::string err = parse_pax(data, type == 'x' ? &x.pax : nullptr);
       if (!err.empty()) fail(err);
       if (meta > 64) fail("too many extended headers in a row");
       continue;
@@ -441,70 +512,14 @@ std::optional<TarEntry> PaxReader::next() {
     if (type == 'L' || type == 'K') {
       std::string data = read_meta_data(size, "GNU long name");
       while (!data.empty() && data.back() == '\0') data.pop_back();
-      (type == 'L' ? long_name : long_link) = data;
+      (type == 'L' ? x.long_name : x.long_link) = data;
       if (meta > 64) fail("too many extended headers in a row");
       continue;
     }
-
     TarEntry e;
     e.offset = start;
-    e.typeflag = type;
-    if (pax.path)
-      e.name = *pax.path;
-    else if (long_name)
-      e.name = *long_name;
-    else {
-      e.name = field_string(b, 100);
-      std::string prefix = posix ? field_string(b + 345, 155) : "";
-      if (!prefix.empty()) e.name = prefix + "/" + e.name;
-    }
-    if (e.name.find('\0') != std::string::npos) fail("member name contains a NUL byte");
-    if (e.name.empty()) fail("member with an empty name");
-    e.linkname = pax.linkpath ? *pax.linkpath : long_link ? *long_link : field_string(b + 157, 100);
-    e.size = pax.size ? *pax.size : size;
-    uint64_t mode = 0, mtime = 0;
-    if (!parse_number(b + 100, 8, mode)) fail("invalid mode field");
-    e.mode = static_cast<uint32_t>(mode & 07777);
-    if (pax.mtime) {
-      e.mtime_sec = pax.mtime->first;
-      e.mtime_nsec = pax.mtime->second;
-    } else {
-      if (!parse_number(b + 136, 12, mtime)) fail("invalid mtime field");
-      e.mtime_sec = static_cast<int64_t>(std::min<uint64_t>(mtime, INT64_MAX));
-    }
-    switch (type) {
-      case '0':
-      case '\0':
-      case '7':
-        e.type = EntryType::kFile;
-        break;
-      case 'S':
-        e.type = EntryType::kFile;
-        e.sparse = true;
-        break;
-      case '5':
-        e.type = EntryType::kDirectory;
-        break;
-      case '2':
-        e.type = EntryType::kSymlink;
-        break;
-      case '1':
-        e.type = EntryType::kHardlink;
-        break;
-      case '3':
-        e.type = EntryType::kCharDevice;
-        break;
-      case '4':
-        e.type = EntryType::kBlockDevice;
-        break;
-      case '6':
-        e.type = EntryType::kFifo;
-        break;
-      default:
-        e.type = EntryType::kOther;
-        break;
-    }
-    if (pax.sparse) e.sparse = true;
+    std::string err = entry_from_header(b, posix, size, x, e);
+    if (!err.empty()) fail(err);
     // Links, devices, FIFOs and directories carry no data whatever their size field says.
     bool has_data = !(type >= '1' && type <= '6');
     remaining_ = has_data ? e.size : 0;

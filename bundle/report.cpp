@@ -9,11 +9,13 @@
 #include <memory>
 #include <set>
 
+#include "bundle/bag.h"
 #include "bundle/layers.h"
 #include "bundle/pax.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/hash.h"
+#include "common/layout.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "common/tlp.h"
@@ -39,19 +41,21 @@ bool starts_with(std::string_view s, std::string_view p) {
 
 // The members the report reads (bag-relative paths).
 bool wanted_member(std::string_view rel) {
-  if (rel == "bag-info.txt" || starts_with(rel, "meta/")) return true;
-  if (starts_with(rel, "data/volatile/") && ends_with(rel, ".json")) return true;
-  if (starts_with(rel, "data/scans/") && (ends_with(rel, ".jsonl") || ends_with(rel, ".json")))
+  using layout::under;
+  if (rel == kBagInfo || under(rel, layout::kMetaDir)) return true;
+  if (under(rel, layout::kVolatileDir) && ends_with(rel, ".json")) return true;
+  if (under(rel, layout::kScansDir) && (ends_with(rel, ".jsonl") || ends_with(rel, ".json")))
     return true;
-  if (starts_with(rel, "data/host/") && ends_with(rel, ".json") &&
-      rel.find('/', 10) == std::string_view::npos)
+  // The host's own JSON files, not those in subdirectories.
+  if (under(rel, layout::kHostDir) && ends_with(rel, ".json") &&
+      rel.find('/', layout::kHostDir.size() + 1) == std::string_view::npos)
     return true;
-  if (starts_with(rel, "data/grid/") && ends_with(rel, ".json")) return true;
+  if (under(rel, layout::kGridDir) && ends_with(rel, ".json")) return true;
   // The collector's parsed login records (wtmp, btmp) and temp-directory listings: timeline.
-  if (starts_with(rel, "data/logs/") && ends_with(rel, ".json") &&
+  if (under(rel, layout::kLogsDir) && ends_with(rel, ".json") &&
       (rel.find("wtmp") != std::string_view::npos || rel.find("btmp") != std::string_view::npos))
     return true;
-  if (starts_with(rel, "data/host/listings/") && ends_with(rel, ".jsonl")) return true;
+  if (under(rel, layout::kListingsDir) && ends_with(rel, ".jsonl")) return true;
   return false;
 }
 
@@ -315,28 +319,46 @@ BundleForReport read_bundle_for_report(const std::string& path, const VerifyOpti
   return b;
 }
 
-J build_report(const BundleForReport& b) {
-  std::vector<std::string> problems;
-  J incident = parse_json(b.members, "meta/incident.json", problems);
-  J env = parse_json(b.members, "meta/environment.json", problems);
-  J procs = parse_json(b.members, "data/volatile/processes.json", problems);
-  J sockets = parse_json(b.members, "data/volatile/sockets.json", problems);
-  J utmp = parse_json(b.members, "data/volatile/utmp.json", problems);
-  J artifacts = parse_json(b.members, "data/host/artifacts.json", problems);
+namespace {
+
+// The members the report uses, parsed, and what it derives from them before any section.
+struct Inputs {
+  const BundleForReport& b;
+  J incident, env, procs, sockets, utmp, artifacts;
   std::vector<J> actions;
-  if (auto it = b.members.find("meta/actions.jsonl"); it != b.members.end()) {
-    for (auto line : split_lines(it->second)) {
-      if (trim(line).empty()) continue;
-      try {
-        actions.push_back(J::parse(line));
-      } catch (const std::exception&) {
-        problems.push_back("meta/actions.jsonl: a line is not JSON");
-      }
+  std::vector<std::pair<std::string, J>> findings;  // (scan file, finding); summaries left out
+  std::map<std::string, std::string> bag_info;
+  std::vector<std::string> problems;  // members or lines not used, and why
+  std::string tlp, case_id;
+  long double boot_ns = 0;  // for process start times given in seconds after boot
+  std::string collected_utc;
+  std::string year;  // of the collection: syslog lines carry none
+
+  explicit Inputs(const BundleForReport& bundle) : b(bundle) {}
+  const J& inc(std::initializer_list<const char*> keys) const { return at(incident, keys); }
+};
+
+std::vector<J> action_lines(const BundleForReport& b, std::vector<std::string>& problems) {
+  std::vector<J> actions;
+  auto it = b.members.find(std::string(layout::kActions));
+  if (it == b.members.end()) return actions;
+  for (auto line : split_lines(it->second)) {
+    if (trim(line).empty()) continue;
+    try {
+      actions.push_back(J::parse(line));
+    } catch (const std::exception&) {
+      problems.push_back(std::string(layout::kActions) + ": a line is not JSON");
     }
   }
+  return actions;
+}
+
+// Every finding of data/scans/*.jsonl, in member order; a file stops at its first bad line.
+std::vector<std::pair<std::string, J>> scan_findings(const BundleForReport& b,
+                                                     std::vector<std::string>& problems) {
   std::vector<std::pair<std::string, J>> findings;
   for (const auto& [rel, data] : b.members) {
-    if (!starts_with(rel, "data/scans/")) continue;
+    if (!layout::under(rel, layout::kScansDir)) continue;
     for (auto line : split_lines(data)) {
       if (trim(line).empty()) continue;
       try {
@@ -348,33 +370,66 @@ J build_report(const BundleForReport& b) {
       }
     }
   }
-  std::map<std::string, std::string> bag_info;
-  for (const auto& [k, v] : b.verify.bag_info) bag_info[k] = v;
+  return findings;
+}
 
-  J r;
-  r["schema"] = "forage-report/1";
-  r["bundle"] = b.verify.input;
-  std::string tlp = str(at(incident, {"tlp"}));
-  if (tlp.empty()) tlp = bag_info.count("TLP") ? bag_info["TLP"] : "";
+// The label of incident.json, else bag-info's, else AMBER; always canonical and "TLP:"-prefixed.
+std::string report_tlp(const Inputs& in) {
+  std::string tlp = str(at(in.incident, {"tlp"}));
+  if (tlp.empty()) tlp = in.bag_info.count("TLP") ? in.bag_info.at("TLP") : "";
   if (tlp.empty()) tlp = "TLP:AMBER";
   if (auto t = normalize_tlp(tlp)) tlp = *t;
   if (!starts_with(tlp, "TLP:")) tlp = "TLP:" + tlp;
-  r["tlp"] = tlp;
-  std::string case_id = str(at(incident, {"case_id"}));
-  if (case_id.empty() && bag_info.count("External-Identifier"))
-    case_id = bag_info["External-Identifier"];
-  r["case"] = case_id;
-  r["bag"] = b.verify.top;
+  return tlp;
+}
 
-  // Verification.
+std::string report_case(const Inputs& in) {
+  std::string case_id = str(at(in.incident, {"case_id"}));
+  if (case_id.empty() && in.bag_info.count("External-Identifier"))
+    case_id = in.bag_info.at("External-Identifier");
+  return case_id;
+}
+
+// Boot time from the environment's clocks; the collection time and its year.
+void collection_times(Inputs& in) {
+  const J& clocks = at(in.env, {"clocks"});
+  if (clocks.is_object() && clocks.value("realtime_ns", J()).is_number() &&
+      clocks.value("boottime_ns", J()).is_number())
+    in.boot_ns =
+        clocks["realtime_ns"].get<long double>() - clocks["boottime_ns"].get<long double>();
+  in.collected_utc = str(at(in.incident, {"collection", "started_utc"}));
+  if (in.collected_utc.empty()) in.collected_utc = str(at(clocks, {"utc"}));
+  if (in.collected_utc.empty() && in.bag_info.count("Bagging-Date"))
+    in.collected_utc = in.bag_info.at("Bagging-Date");
+  // Syslog lines carry no year: the year of the collection (a log line is not from the future).
+  in.year = in.collected_utc.size() >= 4 ? in.collected_utc.substr(0, 4) : "";
+}
+
+Inputs read_inputs(const BundleForReport& b) {
+  Inputs in(b);
+  in.incident = parse_json(b.members, std::string(layout::kIncident), in.problems);
+  in.env = parse_json(b.members, std::string(layout::kEnvironment), in.problems);
+  in.procs = parse_json(b.members, std::string(layout::kProcesses), in.problems);
+  in.sockets = parse_json(b.members, std::string(layout::kSockets), in.problems);
+  in.utmp = parse_json(b.members, std::string(layout::kUtmp), in.problems);
+  in.artifacts = parse_json(b.members, std::string(layout::kArtifacts), in.problems);
+  in.actions = action_lines(b, in.problems);
+  in.findings = scan_findings(b, in.problems);
+  for (const auto& [k, v] : b.verify.bag_info) in.bag_info[k] = v;
+  in.tlp = report_tlp(in);
+  in.case_id = report_case(in);
+  collection_times(in);
+  return in;
+}
+
+J verification(const VerifyReport& vr) {
   J v;
-  v["valid"] = b.verify.valid();
-  v["verdict"] = b.verify.valid()
-                     ? (b.verify.unsigned_bundle ? "VALID (UNSIGNED: origin not proven)" : "VALID")
-                     : "INVALID";
-  v["problems"] = b.verify.problems;
+  v["valid"] = vr.valid();
+  v["verdict"] = vr.valid() ? (vr.unsigned_bundle ? "VALID (UNSIGNED: origin not proven)" : "VALID")
+                            : "INVALID";
+  v["problems"] = vr.problems;
   J sigs = J::array();
-  for (const auto& s : b.verify.signatures) {
+  for (const auto& s : vr.signatures) {
     J sj;
     sj["kind"] = s.kind;
     sj["valid"] = s.valid;
@@ -384,216 +439,263 @@ J build_report(const BundleForReport& b) {
     sigs.push_back(sj);
   }
   v["signatures"] = sigs;
-  v["payload_files"] = b.verify.payload_files;
-  v["payload_bytes"] = b.verify.payload_bytes;
-  v["actions"] = b.verify.actions;
-  r["verification"] = v;
+  v["payload_files"] = vr.payload_files;
+  v["payload_bytes"] = vr.payload_bytes;
+  v["actions"] = vr.actions;
+  return v;
+}
 
-  // Boot time, for process start times given in seconds after boot.
-  long double boot_ns = 0;
-  const J& clocks = at(env, {"clocks"});
-  if (clocks.is_object() && clocks.value("realtime_ns", J()).is_number() &&
-      clocks.value("boottime_ns", J()).is_number())
-    boot_ns = clocks["realtime_ns"].get<long double>() - clocks["boottime_ns"].get<long double>();
-  std::string collected_utc = str(at(incident, {"collection", "started_utc"}));
-  if (collected_utc.empty()) collected_utc = str(at(clocks, {"utc"}));
-  if (collected_utc.empty() && bag_info.count("Bagging-Date"))
-    collected_utc = bag_info["Bagging-Date"];
-  // Syslog lines carry no year: the year of the collection (a log line is not from the future).
-  std::string year = collected_utc.size() >= 4 ? collected_utc.substr(0, 4) : "";
-
-  // Attacker-relevant addresses: the hosts' sockets' remote ends, the targets' endpoints and the
-  // indicator addresses the scans found.
+// Attacker-relevant addresses: the targets' remote endpoints and the indicator addresses the
+// scans found.
+J attacker_addresses(const Inputs& in) {
   J ips = J::array();
   std::set<std::string> seen_ip;
   auto add_ip = [&](const std::string& ip, const std::string& why) {
     if (ip.empty() || !seen_ip.insert(ip + why).second || ips.size() >= 500) return;
     ips.push_back(ip + " (" + why + ")");
   };
-  for (const auto& p :
-       at(incident, {"processes"}).is_array() ? at(incident, {"processes"}) : J::array())
+  for (const auto& p : in.inc({"processes"}).is_array() ? in.inc({"processes"}) : J::array())
     for (const auto& ep : p.value("remote_endpoints", J::array()))
       add_ip(str(ep), "socket of target pid " + str(p.value("pid", J())));
-  J dns = J::array();
-  std::set<std::string> seen_dn;
-  for (const auto& [rel, f] : findings) {
+  for (const auto& [rel, f] : in.findings) {
     const J& ind = at(f, {"ioc"});
     std::string type = str(at(ind, {"type"}));
     if (type == "ipv4" || type == "ipv6" || type == "cidr")
       add_ip(str(at(ind, {"value"})), "indicator found in " + str(f.value("phase", J(rel))));
-    if (type == "x509-dn" && seen_dn.insert(str(at(ind, {"value"}))).second)
+  }
+  return ips;
+}
+
+// Grid identities: the DNs the scans found as indicators, then those of the targets' jobs.
+J grid_dns(const Inputs& in) {
+  J dns = J::array();
+  std::set<std::string> seen_dn;
+  for (const auto& [rel, f] : in.findings) {
+    const J& ind = at(f, {"ioc"});
+    if (str(at(ind, {"type"})) == "x509-dn" && seen_dn.insert(str(at(ind, {"value"}))).second)
       dns.push_back(str(at(ind, {"value"})) + " (indicator found in " + rel + ")");
   }
-  const J& grid = at(incident, {"grid_identities"});
+  const J& grid = in.inc({"grid_identities"});
   if (grid.is_array())
     for (const auto& g : grid) dns.push_back(cell(g));
+  return dns;
+}
 
-  // The Guideline sections.
-  J sections = J::array();
-  auto inc = [&](std::initializer_list<const char*> keys) -> const J& {
-    return at(incident, keys);
-  };
-  sections.push_back(section(
+// ------------------------------------------------------------ the Guideline sections
+
+// A Guideline item answered by incident.json.
+J inc_item(const Inputs& in, const std::string& label, std::initializer_list<const char*> keys) {
+  return item(label, in.inc(keys), std::string(layout::kIncident));
+}
+
+std::string incident_and_scans() {
+  return std::string(layout::kIncident) + ", " + std::string(layout::kScansDir) + "/";
+}
+
+J detection_section(const Inputs& in) {
+  return section(
       "detection", "Who detected the incident, and how",
-      J::array(
-          {item("Detected by", inc({"detection", "detected_by"}), "meta/incident.json"),
-           item("First noticed (UTC)", inc({"detection", "detected_utc"}), "meta/incident.json"),
-           item("Reporting site", inc({"reporting", "site"}), "meta/incident.json"),
-           item("Operator", inc({"reporting", "operator"}), "meta/incident.json"),
-           item("Indicators that selected targets", inc({"detection", "iocs_matched"}),
-                "meta/incident.json")})));
-  J host_items = J::array();
-  host_items.push_back(item("Host name", inc({"affected_host", "hostname"}), "meta/incident.json"));
-  host_items.push_back(
-      item("FQDN", inc({"affected_host", "identity", "fqdn"}), "meta/incident.json"));
-  host_items.push_back(item("Kernel", inc({"affected_host", "identity", "kernel", "release"}),
-                            "meta/incident.json"));
-  host_items.push_back(item("OS", inc({"affected_host", "identity", "os"}), "meta/incident.json"));
+      J::array({inc_item(in, "Detected by", {"detection", "detected_by"}),
+                inc_item(in, "First noticed (UTC)", {"detection", "detected_utc"}),
+                inc_item(in, "Reporting site", {"reporting", "site"}),
+                inc_item(in, "Operator", {"reporting", "operator"}),
+                inc_item(in, "Indicators that selected targets", {"detection", "iocs_matched"})}));
+}
+
+J hosts_section(const Inputs& in) {
+  J items = J::array();
+  items.push_back(inc_item(in, "Host name", {"affected_host", "hostname"}));
+  items.push_back(inc_item(in, "FQDN", {"affected_host", "identity", "fqdn"}));
+  items.push_back(inc_item(in, "Kernel", {"affected_host", "identity", "kernel", "release"}));
+  items.push_back(inc_item(in, "OS", {"affected_host", "identity", "os"}));
   J addrs = J::array();
-  const J& ifs = inc({"affected_host", "identity", "interfaces"});
+  const J& ifs = in.inc({"affected_host", "identity", "interfaces"});
   if (ifs.is_array())
     for (const auto& i : ifs)
       for (const auto& a : i.value("addresses", J::array()))
         addrs.push_back(str(i.value("name", J())) + ": " + str(a));
-  host_items.push_back(item("Addresses", ifs.is_array() ? addrs : J(), "meta/incident.json"));
-  host_items.push_back(item("Affected users", inc({"affected_users"}), "meta/incident.json"));
-  sections.push_back(section("hosts", "Affected hosts", host_items));
-  sections.push_back(section(
-      "appliance", "Appliance: what the host is",
-      J::array({item("Role", inc({"affected_host", "role"}), "meta/incident.json"),
-                item("Host certificate", inc({"affected_host", "identity", "host_certificate"}),
-                     "meta/incident.json")})));
-  sections.push_back(section("dns", "Grid identities (DNs) involved",
-                             J::array({item("DNs", incident.is_null() && dns.empty() ? J() : dns,
-                                            "meta/incident.json, data/scans/")})));
-  sections.push_back(
-      section("entry", "Entry points",
-              J::array({item("How the attacker got in", inc({"entry_point"}), "meta/incident.json"),
-                        item("SSH and login logs", inc({"ssh_logs"}), "meta/incident.json")})));
-  sections.push_back(
-      section("ips", "Attacker IP addresses",
-              J::array({item("Addresses seen", incident.is_null() && ips.empty() ? J() : ips,
-                             "meta/incident.json, data/scans/"),
-                        item("Which are the attacker's", inc({"remote_ips", "attacker_addresses"}),
-                             "meta/incident.json")})));
-  J ev_items = J::array();
-  const J& evidence = inc({"evidence"});
-  J ev_list = J::array();
+  items.push_back(item("Addresses", ifs.is_array() ? addrs : J(), std::string(layout::kIncident)));
+  items.push_back(inc_item(in, "Affected users", {"affected_users"}));
+  return section("hosts", "Affected hosts", items);
+}
+
+J appliance_section(const Inputs& in) {
+  return section("appliance", "Appliance: what the host is",
+                 J::array({inc_item(in, "Role", {"affected_host", "role"}),
+                           inc_item(in, "Host certificate",
+                                    {"affected_host", "identity", "host_certificate"})}));
+}
+
+J dns_section(const Inputs& in) {
+  J dns = grid_dns(in);
+  return section("dns", "Grid identities (DNs) involved",
+                 J::array({item("DNs", in.incident.is_null() && dns.empty() ? J() : dns,
+                                incident_and_scans())}));
+}
+
+J entry_section(const Inputs& in) {
+  return section("entry", "Entry points",
+                 J::array({inc_item(in, "How the attacker got in", {"entry_point"}),
+                           inc_item(in, "SSH and login logs", {"ssh_logs"})}));
+}
+
+J ips_section(const Inputs& in) {
+  J ips = attacker_addresses(in);
+  return section(
+      "ips", "Attacker IP addresses",
+      J::array({item("Addresses seen", in.incident.is_null() && ips.empty() ? J() : ips,
+                     incident_and_scans()),
+                inc_item(in, "Which are the attacker's", {"remote_ips", "attacker_addresses"})}));
+}
+
+J evidence_section(const Inputs& in) {
+  J items = J::array();
+  const J& evidence = in.inc({"evidence"});
+  J list = J::array();
   if (evidence.is_array())
     for (const auto& e : evidence)
-      ev_list.push_back(str(e.value("utc", J())) + "  " + str(e.value("path", J())) + "  " +
-                        str(e.value("what", J())) + "  sha256:" + str(e.value("sha256", J())));
-  ev_items.push_back(item("Evidence taken (UTC, bag path, what, hash)",
-                          evidence.is_array() ? ev_list : J(), "meta/incident.json"));
-  ev_items.push_back(item("Payload files",
-                          J(std::to_string(b.verify.payload_files) + " files, " +
-                            std::to_string(b.verify.payload_bytes) + " bytes"),
-                          "manifest-sha256.txt"));
-  sections.push_back(section("evidence", "Evidence, with timestamps", ev_items));
-  sections.push_back(section(
-      "lost", "What was lost",
-      J::array(
-          {item("Data or credentials lost", inc({"lost", "data_lost"}), "meta/incident.json"),
-           item("Credentials exposed", inc({"lost", "credentials_exposed"}), "meta/incident.json"),
-           item("Not collected", inc({"lost", "not_collected"}), "meta/incident.json")})));
-  sections.push_back(section("sites", "Other sites affected",
-                             J::array({item("Other sites or hosts", inc({"other_sites_affected"}),
-                                            "meta/incident.json")})));
-  J vuln = inc({"vulnerabilities"});
-  if (vuln.is_null() && !incident.is_null()) {
+      list.push_back(str(e.value("utc", J())) + "  " + str(e.value("path", J())) + "  " +
+                     str(e.value("what", J())) + "  sha256:" + str(e.value("sha256", J())));
+  items.push_back(item("Evidence taken (UTC, bag path, what, hash)",
+                       evidence.is_array() ? list : J(), std::string(layout::kIncident)));
+  items.push_back(item("Payload files",
+                       J(std::to_string(in.b.verify.payload_files) + " files, " +
+                         std::to_string(in.b.verify.payload_bytes) + " bytes"),
+                       std::string(kManifest)));
+  return section("evidence", "Evidence, with timestamps", items);
+}
+
+J lost_section(const Inputs& in) {
+  return section("lost", "What was lost",
+                 J::array({inc_item(in, "Data or credentials lost", {"lost", "data_lost"}),
+                           inc_item(in, "Credentials exposed", {"lost", "credentials_exposed"}),
+                           inc_item(in, "Not collected", {"lost", "not_collected"})}));
+}
+
+J sites_section(const Inputs& in) {
+  return section("sites", "Other sites affected",
+                 J::array({inc_item(in, "Other sites or hosts", {"other_sites_affected"})}));
+}
+
+J vulns_section(const Inputs& in) {
+  J vuln = in.inc({"vulnerabilities"});
+  if (vuln.is_null() && !in.incident.is_null()) {
     vuln = J::object();
     vuln["value"] = kHuman;
     vuln["question"] = "Which vulnerabilities were exploited (CVE, misconfiguration)?";
   }
-  sections.push_back(
-      section("vulns", "Vulnerabilities exploited",
-              J::array({item("Vulnerabilities", vuln, "meta/incident.json"),
-                        item("Root compromise", inc({"root_compromise"}), "meta/incident.json")})));
-  J act_list = J::array();
-  for (const auto& a : actions)
-    if (str(a.value("actor", J())) != "forage" || act_list.size() < 200)
-      act_list.push_back(str(a.value("utc", J())) + "  " + str(a.value("action", J())) + "  " +
-                         str(a.value("target", J())) + " -> " + str(a.value("result", J())));
-  sections.push_back(section(
-      "actions", "Actions taken",
-      J::array({item("Actions (meta/actions.jsonl)",
-                     b.members.count("meta/actions.jsonl") ? act_list : J(), "meta/actions.jsonl"),
-                item("Resolution", inc({"resolution"}), "meta/incident.json")})));
-  r["sections"] = sections;
+  return section("vulns", "Vulnerabilities exploited",
+                 J::array({item("Vulnerabilities", vuln, std::string(layout::kIncident)),
+                           inc_item(in, "Root compromise", {"root_compromise"})}));
+}
 
-  // Tables and timeline.
-  J tl = J::array();
-  J t_procs = table({"pid", "ppid", "user", "exe", "cmdline", "started (UTC)", "exe sha256",
-                     "frozen", "killed", "core"});
-  const J& iprocs = inc({"processes"});
+J actions_section(const Inputs& in) {
+  J list = J::array();
+  for (const auto& a : in.actions)
+    if (str(a.value("actor", J())) != "forage" || list.size() < 200)
+      list.push_back(str(a.value("utc", J())) + "  " + str(a.value("action", J())) + "  " +
+                     str(a.value("target", J())) + " -> " + str(a.value("result", J())));
+  const std::string log(layout::kActions);
+  return section("actions", "Actions taken",
+                 J::array({item("Actions (" + log + ")", in.b.members.count(log) ? list : J(), log),
+                           inc_item(in, "Resolution", {"resolution"})}));
+}
+
+J guideline_sections(const Inputs& in) {
+  return J::array({detection_section(in), hosts_section(in), appliance_section(in), dns_section(in),
+                   entry_section(in), ips_section(in), evidence_section(in), lost_section(in),
+                   sites_section(in), vulns_section(in), actions_section(in)});
+}
+
+// ------------------------------------------------------------ tables and timeline
+
+// The targets (incident.json) as rows, else the host's process table; process start events.
+J process_table(const Inputs& in, J& tl) {
+  J t = table({"pid", "ppid", "user", "exe", "cmdline", "started (UTC)", "exe sha256", "frozen",
+               "killed", "core"});
+  const J& iprocs = in.inc({"processes"});
   if (iprocs.is_array()) {
     for (const auto& p : iprocs) {
-      add_row(t_procs, {str(p.value("pid", J())), str(p.value("ppid", J())),
-                        str(p.value("user", J())), str(p.value("exe", J())),
-                        str(p.value("cmdline", J())), str(p.value("start_utc", J())),
-                        str(p.value("exe_sha256", J())), str(p.value("frozen", J())),
-                        str(p.value("killed", J())), str(p.value("core", J()))});
+      add_row(
+          t, {str(p.value("pid", J())), str(p.value("ppid", J())), str(p.value("user", J())),
+              str(p.value("exe", J())), str(p.value("cmdline", J())),
+              str(p.value("start_utc", J())), str(p.value("exe_sha256", J())),
+              str(p.value("frozen", J())), str(p.value("killed", J())), str(p.value("core", J()))});
     }
   }
-  if (procs.is_array()) {
-    for (const auto& p : procs) {
+  if (in.procs.is_array()) {
+    for (const auto& p : in.procs) {
       if (!p.is_object()) continue;
       std::string start;
       const J& sa = p.value("start_seconds_after_boot", J());
-      if (sa.is_number() && boot_ns > 0)
-        start = iso_from_ns(boot_ns + sa.get<long double>() * 1e9L);
+      if (sa.is_number() && in.boot_ns > 0)
+        start = iso_from_ns(in.boot_ns + sa.get<long double>() * 1e9L);
       std::string cmd;
       if (p.value("cmdline", J()).is_array())
         for (const auto& a : p["cmdline"]) cmd += (cmd.empty() ? "" : " ") + str(a);
       else
         cmd = str(p.value("cmdline", J()));
       if (!iprocs.is_array())
-        add_row(t_procs,
-                {str(p.value("pid", J())), str(p.value("ppid", J())), str(p.value("uid", J())),
-                 str(p.value("exe", J())), cmd, start, "", "", "", ""});
+        add_row(t, {str(p.value("pid", J())), str(p.value("ppid", J())), str(p.value("uid", J())),
+                    str(p.value("exe", J())), cmd, start, "", "", "", ""});
       if (!start.empty())
         event(tl, start, "process",
               "pid " + str(p.value("pid", J())) +
                   " started: " + (cmd.empty() ? str(p.value("comm", J())) : cmd),
-              "data/volatile/processes.json");
+              std::string(layout::kProcesses));
     }
   } else if (iprocs.is_array()) {
     for (const auto& p : iprocs)
       if (!str(p.value("start_utc", J())).empty())
         event(tl, str(p["start_utc"]), "process",
               "pid " + str(p.value("pid", J())) + " started: " + str(p.value("cmdline", J())),
-              "meta/incident.json");
+              std::string(layout::kIncident));
   }
-  J t_conn = table({"proto", "local", "remote", "state", "uid", "pids"});
-  std::string sock_utc = collected_utc;
+  return t;
+}
+
+// When the socket snapshot was taken: its evidence time, else the collection's.
+std::string sockets_utc(const Inputs& in) {
+  std::string utc = in.collected_utc;
+  const J& evidence = in.inc({"evidence"});
   if (evidence.is_array())
     for (const auto& e : evidence)
-      if (str(e.value("path", J())) == "data/volatile/sockets.json")
-        sock_utc = str(e.value("utc", J()));
+      if (str(e.value("path", J())) == layout::kSockets) utc = str(e.value("utc", J()));
+  return utc;
+}
+
+// The host's sockets as rows; established connections (or the targets' own) as events.
+J connection_table(const Inputs& in, J& tl) {
+  J t = table({"proto", "local", "remote", "state", "uid", "pids"});
+  std::string sock_utc = sockets_utc(in);
+  const J& iprocs = in.inc({"processes"});
   // The targets' own connections, as the collector recorded them (also without sockets.json).
-  if (iprocs.is_array() && !sockets.is_array())
+  if (iprocs.is_array() && !in.sockets.is_array())
     for (const auto& p : iprocs)
       for (const auto& ep : p.value("remote_endpoints", J::array()))
         event(tl, sock_utc, "connection",
               "pid " + str(p.value("pid", J())) + " connected to " + str(ep),
-              "meta/incident.json (snapshot time)");
-  if (sockets.is_array()) {
-    for (const auto& s : sockets) {
-      if (!s.is_object()) continue;
-      add_row(t_conn,
-              {str(s.value("proto", J())), str(s.value("local", J())), str(s.value("remote", J())),
-               str(s.value("state", J())), str(s.value("uid", J())), str(s.value("pids", J()))});
-      std::string state = str(s.value("state", J()));
-      if (state == "ESTABLISHED" || state == "SYN_SENT")
-        event(tl, sock_utc, "connection",
-              str(s.value("proto", J())) + " " + str(s.value("local", J())) + " -> " +
-                  str(s.value("remote", J())) + " " + state + " (pids " +
-                  str(s.value("pids", J())) + ")",
-              "data/volatile/sockets.json (snapshot time)");
-    }
+              std::string(layout::kIncident) + " (snapshot time)");
+  if (!in.sockets.is_array()) return t;
+  for (const auto& s : in.sockets) {
+    if (!s.is_object()) continue;
+    add_row(t, {str(s.value("proto", J())), str(s.value("local", J())), str(s.value("remote", J())),
+                str(s.value("state", J())), str(s.value("uid", J())), str(s.value("pids", J()))});
+    std::string state = str(s.value("state", J()));
+    if (state == "ESTABLISHED" || state == "SYN_SENT")
+      event(tl, sock_utc, "connection",
+            str(s.value("proto", J())) + " " + str(s.value("local", J())) + " -> " +
+                str(s.value("remote", J())) + " " + state + " (pids " + str(s.value("pids", J())) +
+                ")",
+            std::string(layout::kSockets) + " (snapshot time)");
   }
-  J t_find = table({"scan", "kind", "target", "indicator / rule", "detail"});
-  for (const auto& [rel, f] : findings) {
+  return t;
+}
+
+// The scans' findings as rows; log lines among them as events.
+J findings_table(const Inputs& in, J& tl) {
+  J t = table({"scan", "kind", "target", "indicator / rule", "detail"});
+  for (const auto& [rel, f] : in.findings) {
     std::string target = f.contains("path")  ? str(f["path"])
                          : f.contains("pid") ? "pid " + str(f["pid"])
                                              : str(f.value("pcap", J()));
@@ -603,50 +705,61 @@ J build_report(const BundleForReport& b) {
     std::string detail = f.contains("text")     ? str(f["text"])
                          : f.contains("remote") ? str(f["remote"])
                                                 : str(f.value("match", J()));
-    add_row(t_find, {rel, str(f.value("kind", J())), target, what, detail});
+    add_row(t, {rel, str(f.value("kind", J())), target, what, detail});
     if (f.contains("text")) {
-      std::string t;
+      std::string when;
       if (f.value("time_usec", J()).is_number())
-        t = iso_from_ns(f["time_usec"].get<long double>() * 1000.0L);
-      if (t.empty()) t = log_time(str(f["text"]), year);
-      if (!t.empty())
-        event(tl, t, str(f.value("log", J())) == "auth" ? "login" : "log", str(f["text"]), rel);
+        when = iso_from_ns(f["time_usec"].get<long double>() * 1000.0L);
+      if (when.empty()) when = log_time(str(f["text"]), in.year);
+      if (!when.empty())
+        event(tl, when, str(f.value("log", J())) == "auth" ? "login" : "log", str(f["text"]), rel);
     }
   }
-  // Login records: the collector writes {"source", "records": [...]} (collector/logins.cpp).
-  auto logins = [&](const J& doc, const std::string& rel, const std::string& kind) {
-    const J& recs = doc.is_object() && doc.contains("records") ? doc["records"] : doc;
-    if (!recs.is_array()) return;
-    for (const auto& u : recs) {
-      if (!u.is_object()) continue;
-      std::string type = str(u.value("type", J()));
-      if (!type.empty() && type != "USER_PROCESS" && type != "LOGIN_PROCESS" &&
-          kind != "failed login")
-        continue;  // boot, run-level and dead-process records: not logins
-      std::string t;
-      for (const char* k : {"utc", "login_utc", "time_utc", "time"})
-        if (u.contains(k) && u[k].is_string()) {
-          t = u[k].get<std::string>();
-          break;
-        }
-      if (!t.empty())
-        event(tl, t, "login",
-              kind + ": " + str(u.value("user", J())) + " from " + str(u.value("host", J())) +
-                  " on " + str(u.value("line", J())),
-              rel);
-    }
-  };
-  for (const auto& [rel, data] : b.members) {
-    if (!starts_with(rel, "data/logs/") || !ends_with(rel, ".json")) continue;
+  return t;
+}
+
+// Login records: the collector writes {"source", "records": [...]} (host/logins.h); earlier
+// bundles hold the bare array.
+void login_events(const J& doc, const std::string& rel, const std::string& kind, J& tl) {
+  const J& recs = doc.is_object() && doc.contains("records") ? doc["records"] : doc;
+  if (!recs.is_array()) return;
+  for (const auto& u : recs) {
+    if (!u.is_object()) continue;
+    std::string type = str(u.value("type", J()));
+    if (!type.empty() && type != "USER_PROCESS" && type != "LOGIN_PROCESS" &&
+        kind != "failed login")
+      continue;  // boot, run-level and dead-process records: not logins
+    std::string t;
+    for (const char* k : {"utc", "login_utc", "time_utc", "time"})
+      if (u.contains(k) && u[k].is_string()) {
+        t = u[k].get<std::string>();
+        break;
+      }
+    if (!t.empty())
+      event(tl, t, "login",
+            kind + ": " + str(u.value("user", J())) + " from " + str(u.value("host", J())) +
+                " on " + str(u.value("line", J())),
+            rel);
+  }
+}
+
+// The parsed wtmp and btmp files under data/logs/.
+void log_login_events(Inputs& in, J& tl) {
+  for (const auto& [rel, data] : in.b.members) {
+    if (!layout::under(rel, layout::kLogsDir) || !ends_with(rel, ".json")) continue;
     bool failed = rel.find("btmp") != std::string::npos;
-    logins(parse_json(b.members, rel, problems), rel, failed ? "failed login" : "login");
+    login_events(parse_json(in.b.members, rel, in.problems), rel, failed ? "failed login" : "login",
+                 tl);
   }
-  // Temp-directory listings (JSON lines): the times of executables and scripts there (a busy
-  // /tmp holds thousands of files; those are what an intruder drops), at most kMaxListed.
+}
+
+// Temp-directory listings (JSON lines): the times of executables and scripts there (a busy
+// /tmp holds thousands of files; those are what an intruder drops), at most kMaxListed.
+void listing_events(Inputs& in, J& tl) {
   constexpr size_t kMaxListed = 500;
   size_t listed = 0;
-  for (const auto& [rel, data] : b.members) {
-    if (!starts_with(rel, "data/host/listings/")) continue;
+  for (const auto& [rel, data] : in.b.members) {
+    if (!layout::under(rel, layout::kListingsDir)) continue;
     size_t pos = 0;
     while (pos < data.size() && listed < kMaxListed) {
       size_t nl = data.find('\n', pos);
@@ -660,59 +773,63 @@ J build_report(const BundleForReport& b) {
           ++listed;
         }
       } catch (const std::exception&) {
-        problems.push_back(rel + ": a line that is not JSON, not used");
+        in.problems.push_back(rel + ": a line that is not JSON, not used");
         break;
       }
       pos = nl + 1;
     }
   }
-  // Also the bare array of records that earlier bundles hold: logins() takes either.
-  logins(utmp, "data/volatile/utmp.json", "logged in");
-  file_times(artifacts, "data/host/artifacts.json", tl);
-  J t_act = table({"seq", "utc", "actor", "action", "target", "result"});
-  for (const auto& a : actions) {
+}
+
+// The action log as rows and as events.
+J action_table(const Inputs& in, J& tl) {
+  J t = table({"seq", "utc", "actor", "action", "target", "result"});
+  for (const auto& a : in.actions) {
     if (!a.is_object()) continue;
-    add_row(t_act, {str(a.value("seq", J())), str(a.value("utc", J())), str(a.value("actor", J())),
-                    str(a.value("action", J())), str(a.value("target", J())),
-                    str(a.value("result", J()))});
+    add_row(
+        t, {str(a.value("seq", J())), str(a.value("utc", J())), str(a.value("actor", J())),
+            str(a.value("action", J())), str(a.value("target", J())), str(a.value("result", J()))});
     event(tl, str(a.value("utc", J())), "action",
           str(a.value("action", J())) + " " + str(a.value("target", J())) + " -> " +
               str(a.value("result", J())),
-          "meta/actions.jsonl");
+          std::string(layout::kActions));
   }
-  J t_ev = table({"utc", "path", "what", "size", "sha256"});
+  return t;
+}
+
+J evidence_table(const Inputs& in) {
+  J t = table({"utc", "path", "what", "size", "sha256"});
+  const J& evidence = in.inc({"evidence"});
   if (evidence.is_array())
     for (const auto& e : evidence)
-      add_row(t_ev, {str(e.value("utc", J())), str(e.value("path", J())), str(e.value("what", J())),
-                     str(e.value("size", J())), str(e.value("sha256", J()))});
-  std::stable_sort(tl.begin(), tl.end(), [](const J& a, const J& b) {
-    return a["utc"].get<std::string>() < b["utc"].get<std::string>();
-  });
-  r["timeline"] = tl;
-  J tables;
-  tables["processes"] = t_procs;
-  tables["connections"] = t_conn;
-  tables["findings"] = t_find;
-  tables["evidence"] = t_ev;
-  tables["actions"] = t_act;
-  r["tables"] = tables;
+      add_row(t, {str(e.value("utc", J())), str(e.value("path", J())), str(e.value("what", J())),
+                  str(e.value("size", J())), str(e.value("sha256", J()))});
+  return t;
+}
 
-  // What the bundle does not have.
+// What the bundle does not have.
+J not_collected(const Inputs& in) {
   J missing = J::array();
-  for (const char* m : {"meta/incident.json", "meta/environment.json", "meta/actions.jsonl",
-                        "data/volatile/processes.json", "data/volatile/sockets.json"})
-    if (!b.members.count(m)) missing.push_back(std::string(m) + ": " + kNotCollected);
-  if (findings.empty()) missing.push_back(std::string("data/scans/: no scan results"));
-  r["not_collected"] = missing;
-  J notes = J::array();
-  for (const auto& n : b.notes) notes.push_back(n);
-  for (const auto& p : problems) notes.push_back(p);
-  r["notes"] = notes;
+  for (std::string_view m : {layout::kIncident, layout::kEnvironment, layout::kActions,
+                             layout::kProcesses, layout::kSockets})
+    if (!in.b.members.count(std::string(m)))
+      missing.push_back(std::string(m) + ": " + kNotCollected);
+  if (in.findings.empty()) missing.push_back(std::string(layout::kScansDir) + "/: no scan results");
+  return missing;
+}
 
-  // Closure report skeleton (sent to the CSIRT, labelled like the incident).
+J report_notes(const Inputs& in) {
+  J notes = J::array();
+  for (const auto& n : in.b.notes) notes.push_back(n);
+  for (const auto& p : in.problems) notes.push_back(p);
+  return notes;
+}
+
+// Closure report skeleton (sent to the CSIRT, labelled like the incident).
+J closure(const Inputs& in, const std::string& verdict) {
   J c;
-  c["title"] = "Closure report" + (case_id.empty() ? std::string() : " " + case_id);
-  c["tlp"] = tlp;
+  c["title"] = "Closure report" + (in.case_id.empty() ? std::string() : " " + in.case_id);
+  c["tlp"] = in.tlp;
   c["fields"] = J::array();
   auto cf = [&](const std::string& label, const std::string& value) {
     J f;
@@ -720,13 +837,12 @@ J build_report(const BundleForReport& b) {
     f["value"] = value.empty() ? std::string(kHuman) : value;
     c["fields"].push_back(f);
   };
-  cf("Incident", case_id);
-  cf("Site", str(at(inc({"reporting", "site"}), {"value"})) == kHuman
-                 ? ""
-                 : str(at(inc({"reporting", "site"}), {"value"})));
-  cf("Affected hosts", str(inc({"affected_host", "hostname"})));
+  std::string site = str(at(in.inc({"reporting", "site"}), {"value"}));
+  cf("Incident", in.case_id);
+  cf("Site", site == kHuman ? "" : site);
+  cf("Affected hosts", str(in.inc({"affected_host", "hostname"})));
   cf("Detected (UTC)", "");
-  cf("Evidence preserved", b.verify.top + " (" + str(v["verdict"]) + ")");
+  cf("Evidence preserved", in.b.verify.top + " (" + verdict + ")");
   cf("Summary of what happened", "");
   cf("Root cause / entry point", "");
   cf("Attacker IP addresses", "");
@@ -735,7 +851,44 @@ J build_report(const BundleForReport& b) {
   cf("Actions taken (containment, cleanup, reinstall)", "");
   cf("Lessons learned", "");
   cf("Status (resolved / open)", "");
-  r["closure"] = c;
+  return c;
+}
+
+}  // namespace
+
+J build_report(const BundleForReport& b) {
+  Inputs in = read_inputs(b);
+  J r;
+  r["schema"] = "forage-report/1";
+  r["bundle"] = b.verify.input;
+  r["tlp"] = in.tlp;
+  r["case"] = in.case_id;
+  r["bag"] = b.verify.top;
+  r["verification"] = verification(b.verify);
+  r["sections"] = guideline_sections(in);
+
+  // Tables and timeline (events in this order, then stably sorted by time).
+  J tl = J::array();
+  J tables;
+  tables["processes"] = process_table(in, tl);
+  tables["connections"] = connection_table(in, tl);
+  tables["findings"] = findings_table(in, tl);
+  log_login_events(in, tl);
+  listing_events(in, tl);
+  login_events(in.utmp, std::string(layout::kUtmp), "logged in", tl);
+  file_times(in.artifacts, std::string(layout::kArtifacts), tl);
+  J t_act = action_table(in, tl);
+  tables["evidence"] = evidence_table(in);
+  tables["actions"] = t_act;
+  std::stable_sort(tl.begin(), tl.end(), [](const J& x, const J& y) {
+    return x["utc"].get<std::string>() < y["utc"].get<std::string>();
+  });
+  r["timeline"] = tl;
+  r["tables"] = tables;
+
+  r["not_collected"] = not_collected(in);
+  r["notes"] = report_notes(in);
+  r["closure"] = closure(in, str(r["verification"]["verdict"]));
   return r;
 }
 
@@ -804,18 +957,15 @@ std::string report_markdown(const J& r) {
   return o;
 }
 
-std::string report_html(const J& r) {
-  std::string tlp = html_escape(str(r["tlp"]));
-  std::string cls = tlp_class(str(r["tlp"]));
-  std::string h;
-  h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
-  // Nothing may be fetched: no network, no external fonts or scripts.
-  h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-       "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n";
-  h +=
-      "<title>" + tlp + " — incident report " + html_escape(str(r["case"])) + "</title>\n<style>\n";
-  h +=
-      R"CSS(body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 2em 3em;color:#111;background:#fff}
+namespace {
+
+// Nothing may be fetched: no network, no external fonts or scripts.
+constexpr const char* kHtmlCsp =
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n";
+
+constexpr const char* kHtmlCss =
+    R"CSS(body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 2em 3em;color:#111;background:#fff}
 .tlp{font-weight:bold;padding:.3em .8em;margin:.5em 0;display:inline-block;border-radius:3px;background:#000}
 .tlp-red{color:#FF2B2B}.tlp-amber{color:#FFC000}.tlp-green{color:#33FF00}.tlp-clear{color:#fff}
 header,footer{text-align:right}
@@ -835,89 +985,9 @@ input.filter{margin:.3em 0;padding:.2em;width:20em}
 #timeline .src{color:#888;margin-left:.8em}
 @media print{header.tlp{position:fixed;top:0;right:0}footer.tlp{position:fixed;bottom:0;right:0}input.filter,#tl-filters{display:none}}
 )CSS";
-  h += "</style></head>\n<body>\n";
-  h += "<header class=\"tlp tlp-" + cls + "\" id=\"tlp-top\">" + tlp + "</header>\n";
-  h += "<h1>Incident report " + html_escape(str(r["case"])) + "</h1>\n";
-  h += "<p>Bundle <code>" + html_escape(printable(str(r["bundle"]), 300)) + "</code>, bag <code>" +
-       html_escape(printable(str(r["bag"]), 300)) + "</code></p>\n";
-  const J& v = r["verification"];
-  h += "<h2 id=\"verification\">Verification</h2>\n<p class=\"" +
-       std::string(v["valid"].get<bool>() ? "valid" : "invalid") + "\" id=\"verdict\">" +
-       html_escape(str(v["verdict"])) + "</p>\n<ul>\n";
-  for (const auto& p : v["problems"])
-    h += "<li class=\"invalid\">" + html_escape(str(p)) + "</li>\n";
-  for (const auto& s : v["signatures"])
-    h += "<li>signature " + html_escape(str(s["kind"])) + ": " +
-         (s["valid"].get<bool>() ? "valid" : "NOT valid") +
-         (s["trusted"].get<bool>() ? ", trusted" : ", not trusted") + ", signer " +
-         html_escape(str(s["signer"])) + "</li>\n";
-  h += "</ul>\n";
-  for (const auto& s : r["sections"]) {
-    h += "<h2 id=\"s-" + html_escape(str(s["id"])) + "\">" + html_escape(str(s["title"])) +
-         "</h2>\n<dl>\n";
-    for (const auto& i : s["items"]) {
-      std::string state = str(i["state"]);
-      std::string c = state == "human"           ? " class=\"human\""
-                      : state == "not collected" ? " class=\"missing\""
-                                                 : "";
-      h += "<dt>" + html_escape(str(i["label"])) + "</dt><dd" + c + ">";
-      if (i.contains("question"))
-        h += "<span class=\"q\">" + html_escape(str(i["question"])) + "</span>\n";
-      if (i["value"].is_array()) {
-        h += "<ul>";
-        for (const auto& e : i["value"]) h += "<li>" + html_escape(str(e)) + "</li>";
-        h += "</ul>";
-      } else {
-        h += html_escape(str(i["value"]));
-      }
-      if (i.contains("hints"))
-        for (const auto& x : i["hints"])
-          h += "\n<span class=\"q\">hint: " + html_escape(str(x)) + "</span>";
-      h += "</dd>\n";
-    }
-    h += "</dl>\n";
-  }
-  h += "<h2 id=\"s-timeline\">Timeline (UTC)</h2>\n<div id=\"tl-filters\"></div>\n"
-       "<noscript><p>The timeline needs JavaScript; the same events are in the Markdown and JSON "
-       "forms of this report.</p></noscript>\n<ol id=\"timeline\"></ol>\n";
-  for (const auto& [name, t] : r["tables"].items()) {
-    std::string id = "t-" + name;
-    h += "<h2 id=\"h-" + id + "\">" + html_escape(name) + " (" + std::to_string(t["rows"].size()) +
-         ")</h2>\n<input class=\"filter\" type=\"search\" placeholder=\"filter rows\" "
-         "data-table=\"" +
-         id + "\">\n<table class=\"sortable\" id=\"" + id + "\"><thead><tr>";
-    for (const auto& c : t["columns"]) h += "<th>" + html_escape(str(c)) + "</th>";
-    h += "</tr></thead><tbody>\n";
-    for (const auto& row : t["rows"]) {
-      h += "<tr>";
-      for (const auto& c : row) h += "<td>" + html_escape(str(c)) + "</td>";
-      h += "</tr>\n";
-    }
-    h += "</tbody></table>\n";
-  }
-  h += "<h2>Not collected</h2>\n<ul>\n";
-  for (const auto& m : r["not_collected"])
-    h += "<li class=\"missing\">" + html_escape(str(m)) + "</li>\n";
-  h += "</ul>\n";
-  if (!r["notes"].empty()) {
-    h += "<h2>Notes</h2>\n<ul>\n";
-    for (const auto& n : r["notes"]) h += "<li>" + html_escape(str(n)) + "</li>\n";
-    h += "</ul>\n";
-  }
-  h += "<h2 id=\"closure\">" + html_escape(str(r["closure"]["title"])) + " (skeleton)</h2>\n";
-  h += "<p class=\"tlp tlp-" + cls + "\">" + tlp + "</p>\n<dl>\n";
-  for (const auto& f : r["closure"]["fields"]) {
-    std::string val = str(f["value"]);
-    h += "<dt>" + html_escape(str(f["label"])) + "</dt><dd" +
-         (val == kHuman ? " class=\"human\"" : "") + ">" + html_escape(val) + "</dd>\n";
-  }
-  h += "</dl>\n<footer class=\"tlp tlp-" + cls + "\" id=\"tlp-bottom\">" + tlp + "</footer>\n";
-  J data;
-  data["timeline"] = r["timeline"];
-  h += "<script type=\"application/json\" id=\"report-data\">" + json_for_script(data) +
-       "</script>\n";
-  // Built with textContent only: nothing from the bundle is ever parsed as HTML.
-  h += R"JS(<script>
+
+// Built with textContent only: nothing from the bundle is ever parsed as HTML.
+constexpr const char* kHtmlScript = R"JS(<script>
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('report-data').textContent);
@@ -980,6 +1050,133 @@ input.filter{margin:.3em 0;padding:.2em;width:20em}
 })();
 </script>
 )JS";
+
+// From the doctype to the top of the body: TLP banner, title, bundle and bag.
+std::string html_head(const J& r, const std::string& tlp, const std::string& cls) {
+  std::string h;
+  h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
+  h += kHtmlCsp;
+  h +=
+      "<title>" + tlp + " — incident report " + html_escape(str(r["case"])) + "</title>\n<style>\n";
+  h += kHtmlCss;
+  h += "</style></head>\n<body>\n";
+  h += "<header class=\"tlp tlp-" + cls + "\" id=\"tlp-top\">" + tlp + "</header>\n";
+  h += "<h1>Incident report " + html_escape(str(r["case"])) + "</h1>\n";
+  h += "<p>Bundle <code>" + html_escape(printable(str(r["bundle"]), 300)) + "</code>, bag <code>" +
+       html_escape(printable(str(r["bag"]), 300)) + "</code></p>\n";
+  return h;
+}
+
+std::string html_verification(const J& v) {
+  std::string h = "<h2 id=\"verification\">Verification</h2>\n<p class=\"" +
+                  std::string(v["valid"].get<bool>() ? "valid" : "invalid") + "\" id=\"verdict\">" +
+                  html_escape(str(v["verdict"])) + "</p>\n<ul>\n";
+  for (const auto& p : v["problems"])
+    h += "<li class=\"invalid\">" + html_escape(str(p)) + "</li>\n";
+  for (const auto& s : v["signatures"])
+    h += "<li>signature " + html_escape(str(s["kind"])) + ": " +
+         (s["valid"].get<bool>() ? "valid" : "NOT valid") +
+         (s["trusted"].get<bool>() ? ", trusted" : ", not trusted") + ", signer " +
+         html_escape(str(s["signer"])) + "</li>\n";
+  h += "</ul>\n";
+  return h;
+}
+
+// One Guideline item: label, then question, value (or list) and hints.
+std::string html_item(const J& i) {
+  std::string state = str(i["state"]);
+  std::string c = state == "human"           ? " class=\"human\""
+                  : state == "not collected" ? " class=\"missing\""
+                                             : "";
+  std::string h = "<dt>" + html_escape(str(i["label"])) + "</dt><dd" + c + ">";
+  if (i.contains("question"))
+    h += "<span class=\"q\">" + html_escape(str(i["question"])) + "</span>\n";
+  if (i["value"].is_array()) {
+    h += "<ul>";
+    for (const auto& e : i["value"]) h += "<li>" + html_escape(str(e)) + "</li>";
+    h += "</ul>";
+  } else {
+    h += html_escape(str(i["value"]));
+  }
+  if (i.contains("hints"))
+    for (const auto& x : i["hints"])
+      h += "\n<span class=\"q\">hint: " + html_escape(str(x)) + "</span>";
+  h += "</dd>\n";
+  return h;
+}
+
+std::string html_sections(const J& r) {
+  std::string h;
+  for (const auto& s : r["sections"]) {
+    h += "<h2 id=\"s-" + html_escape(str(s["id"])) + "\">" + html_escape(str(s["title"])) +
+         "</h2>\n<dl>\n";
+    for (const auto& i : s["items"]) h += html_item(i);
+    h += "</dl>\n";
+  }
+  return h;
+}
+
+// Sortable, filterable tables (the script wires them up).
+std::string html_tables(const J& r) {
+  std::string h;
+  for (const auto& [name, t] : r["tables"].items()) {
+    std::string id = "t-" + name;
+    h += "<h2 id=\"h-" + id + "\">" + html_escape(name) + " (" + std::to_string(t["rows"].size()) +
+         ")</h2>\n<input class=\"filter\" type=\"search\" placeholder=\"filter rows\" "
+         "data-table=\"" +
+         id + "\">\n<table class=\"sortable\" id=\"" + id + "\"><thead><tr>";
+    for (const auto& c : t["columns"]) h += "<th>" + html_escape(str(c)) + "</th>";
+    h += "</tr></thead><tbody>\n";
+    for (const auto& row : t["rows"]) {
+      h += "<tr>";
+      for (const auto& c : row) h += "<td>" + html_escape(str(c)) + "</td>";
+      h += "</tr>\n";
+    }
+    h += "</tbody></table>\n";
+  }
+  return h;
+}
+
+// Not collected, notes, the closure skeleton and the bottom TLP banner.
+std::string html_closing(const J& r, const std::string& tlp, const std::string& cls) {
+  std::string h = "<h2>Not collected</h2>\n<ul>\n";
+  for (const auto& m : r["not_collected"])
+    h += "<li class=\"missing\">" + html_escape(str(m)) + "</li>\n";
+  h += "</ul>\n";
+  if (!r["notes"].empty()) {
+    h += "<h2>Notes</h2>\n<ul>\n";
+    for (const auto& n : r["notes"]) h += "<li>" + html_escape(str(n)) + "</li>\n";
+    h += "</ul>\n";
+  }
+  h += "<h2 id=\"closure\">" + html_escape(str(r["closure"]["title"])) + " (skeleton)</h2>\n";
+  h += "<p class=\"tlp tlp-" + cls + "\">" + tlp + "</p>\n<dl>\n";
+  for (const auto& f : r["closure"]["fields"]) {
+    std::string val = str(f["value"]);
+    h += "<dt>" + html_escape(str(f["label"])) + "</dt><dd" +
+         (val == kHuman ? " class=\"human\"" : "") + ">" + html_escape(val) + "</dd>\n";
+  }
+  h += "</dl>\n<footer class=\"tlp tlp-" + cls + "\" id=\"tlp-bottom\">" + tlp + "</footer>\n";
+  return h;
+}
+
+}  // namespace
+
+std::string report_html(const J& r) {
+  std::string tlp = html_escape(str(r["tlp"]));
+  std::string cls = tlp_class(str(r["tlp"]));
+  std::string h = html_head(r, tlp, cls);
+  h += html_verification(r["verification"]);
+  h += html_sections(r);
+  h += "<h2 id=\"s-timeline\">Timeline (UTC)</h2>\n<div id=\"tl-filters\"></div>\n"
+       "<noscript><p>The timeline needs JavaScript; the same events are in the Markdown and JSON "
+       "forms of this report.</p></noscript>\n<ol id=\"timeline\"></ol>\n";
+  h += html_tables(r);
+  h += html_closing(r, tlp, cls);
+  J data;
+  data["timeline"] = r["timeline"];
+  h += "<script type=\"application/json\" id=\"report-data\">" + json_for_script(data) +
+       "</script>\n";
+  h += kHtmlScript;
   h += "</body></html>\n";
   return h;
 }

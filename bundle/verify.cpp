@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/hash.h"
+#include "common/layout.h"
 #include "common/strings.h"
 
 namespace forage::bundle {
@@ -76,7 +77,7 @@ class Verifier {
         continue;
       }
       std::string rel = rel_of(clean);
-      bool payload = rel.rfind("data/", 0) == 0;
+      bool payload = layout::is_payload(rel);
       bool keep = !payload && e->size <= kMaxTagFile;
       std::string content;
       Hasher h(HashAlgo::kSha256);
@@ -130,6 +131,7 @@ class Verifier {
                       "complete archive");
   }
 
+  // bagit.txt: the BagIt declaration.
   void bagit_checks() {
     size_t before = r_.problems.size();
     const std::string* bagit = tag(kBagitTxt);
@@ -139,15 +141,20 @@ class Verifier {
              bagit->find("Tag-File-Character-Encoding:") == std::string::npos)
       problem(std::string(kBagitTxt), "not a BagIt declaration");
     check(before, "bagit.txt: BagIt declaration");
+    payload_manifest_checks();
+    payload_oxum_checks();
+    tag_manifest_checks();
+  }
 
-    // Payload manifest.
-    before = r_.problems.size();
+  // manifest-sha256.txt: every payload file present, listed once, with its SHA-256.
+  void payload_manifest_checks() {
+    size_t before = r_.problems.size();
     std::vector<std::string> manifest_problems;
     std::set<std::string> listed;
     const std::string* manifest = tag(kManifest);
     uint64_t payload_bytes = 0, payload_files = 0;
     for (const auto& [rel, f] : r_.files)
-      if (rel.rfind("data/", 0) == 0) payload_bytes += f.size, ++payload_files;
+      if (layout::is_payload(rel)) payload_bytes += f.size, ++payload_files;
     r_.payload_bytes = payload_bytes;
     r_.payload_files = payload_files;
     if (!manifest) {
@@ -156,7 +163,7 @@ class Verifier {
       auto entries = parse_manifest(*manifest, kManifest, manifest_problems);
       for (const auto& p : manifest_problems) problem(std::string(kManifest), p);
       for (const auto& e : entries) {
-        if (e.path.rfind("data/", 0) != 0 || !unsafe_member_name(e.path).empty()) {
+        if (!layout::is_payload(e.path) || !unsafe_member_name(e.path).empty()) {
           problem(e.path, "listed in manifest-sha256.txt outside data/");
           continue;
         }
@@ -171,15 +178,18 @@ class Verifier {
           problem(e.path, "SHA-256 mismatch (content differs from manifest-sha256.txt)");
       }
       for (const auto& [rel, f] : r_.files)
-        if (rel.rfind("data/", 0) == 0 && !listed.count(rel))
+        if (layout::is_payload(rel) && !listed.count(rel))
           problem(rel, "payload file not listed in manifest-sha256.txt (added after bagging?)");
     }
     check(before, "manifest-sha256.txt: " + std::to_string(payload_files) +
                       " payload files present, listed, SHA-256 match");
+  }
 
-    // Payload-Oxum.
-    before = r_.problems.size();
+  // bag-info.txt: its Payload-Oxum agrees with the payload read.
+  void payload_oxum_checks() {
+    size_t before = r_.problems.size();
     const std::string* info = tag(kBagInfo);
+    std::string want = std::to_string(r_.payload_bytes) + "." + std::to_string(r_.payload_files);
     if (!info) {
       problem(std::string(kBagInfo), "missing");
     } else {
@@ -187,18 +197,18 @@ class Verifier {
       std::string oxum;
       for (const auto& [k, v] : r_.bag_info)
         if (k == "Payload-Oxum") oxum = v;
-      std::string want = std::to_string(payload_bytes) + "." + std::to_string(payload_files);
       if (oxum.empty())
         problem(std::string(kBagInfo), "no Payload-Oxum");
       else if (oxum != want)
         problem(std::string(kBagInfo),
                 "Payload-Oxum " + oxum + " but the payload is " + want + " (octets.files)");
     }
-    check(before, "bag-info.txt: Payload-Oxum " + std::to_string(payload_bytes) + "." +
-                      std::to_string(payload_files));
+    check(before, "bag-info.txt: Payload-Oxum " + want);
+  }
 
-    // Tag manifest.
-    before = r_.problems.size();
+  // tagmanifest-sha256.txt: every tag file listed once, with its SHA-256; the required ones there.
+  void tag_manifest_checks() {
+    size_t before = r_.problems.size();
     const std::string* tm = tag(kTagManifest);
     std::set<std::string> tag_listed;
     if (!tm) {
@@ -208,7 +218,7 @@ class Verifier {
       auto entries = parse_manifest(*tm, kTagManifest, tp);
       for (const auto& p : tp) problem(std::string(kTagManifest), p);
       for (const auto& e : entries) {
-        if (e.path.rfind("data/", 0) == 0 || unlisted_tag_name(e.path) ||
+        if (layout::is_payload(e.path) || unlisted_tag_name(e.path) ||
             !unsafe_member_name(e.path).empty()) {
           problem(e.path, "must not be listed in tagmanifest-sha256.txt");
           continue;
@@ -224,7 +234,7 @@ class Verifier {
           problem(e.path, "SHA-256 mismatch (content differs from tagmanifest-sha256.txt)");
       }
       for (const auto& [rel, f] : r_.files) {
-        if (rel.rfind("data/", 0) == 0 || unlisted_tag_name(rel)) continue;
+        if (layout::is_payload(rel) || unlisted_tag_name(rel)) continue;
         ++r_.tag_files;
         if (!tag_listed.count(rel)) problem(rel, "tag file not listed in tagmanifest-sha256.txt");
       }
@@ -306,11 +316,11 @@ class Verifier {
     r_.actions = c.count;
     for (const auto& p : c.problems) {
       r_.problems.push_back(p);
-      r_.affected.insert(p.rfind("meta/actions.head", 0) == 0 ? std::string(kActionsHead)
-                                                              : std::string(kActions));
+      r_.affected.insert(p.rfind(kActionsHead, 0) == 0 ? std::string(kActionsHead)
+                                                       : std::string(kActions));
     }
-    check(before, "meta/actions.jsonl: " + std::to_string(c.count) +
-                      " actions, hash chain and meta/actions.head agree");
+    check(before, std::string(kActions) + ": " + std::to_string(c.count) +
+                      " actions, hash chain and " + std::string(kActionsHead) + " agree");
   }
 
   VerifyReport& r_;

@@ -21,6 +21,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/hash.h"
+#include "common/layout.h"
 #include "common/strings.h"
 #include "common/time.h"
 
@@ -106,13 +107,13 @@ struct BundleWriter::Impl {
 
   std::string checked_rel(std::string_view bag_path) {
     std::string rel = bag_safe_path(bag_path);
-    if (rel.rfind("data/", 0) != 0 && reserved_tag_name(rel))
+    if (!layout::is_payload(rel) && reserved_tag_name(rel))
       throw Error("bag path '" + printable(rel) + "' is written by the bundle itself");
     if (rel == "data") throw Error("bag path 'data' is the payload directory");
     return unique(rel);
   }
 
-  bool is_payload(const std::string& rel) const { return rel.rfind("data/", 0) == 0; }
+  bool is_payload(const std::string& rel) const { return layout::is_payload(rel); }
 
   void account(const std::string& rel, uint64_t size, const std::string& sha) {
     if (is_payload(rel)) {
@@ -250,7 +251,8 @@ struct BundleWriter::Impl {
     if (!f) return missing(source, err, s);
     struct stat st {};
     if (::fstat(f.get(), &st) != 0) return missing(source, errno, s);
-    if (!S_ISREG(st.st_mode)) return skipped(source, std::string(file_type_name(st.st_mode)) + ", not collected", s);
+    if (!S_ISREG(st.st_mode))
+      return skipped(source, std::string(file_type_name(st.st_mode)) + ", not collected", s);
     if (!to_stdout && st.st_dev == out_dev && st.st_ino == out_ino)
       return skipped(source, "the bundle being written, not collected", s);
     MemberResult r = copy_fd(checked_rel(rel_in), f.get(), st, source);

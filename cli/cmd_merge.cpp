@@ -1,17 +1,12 @@
 // forage merge RESULTS... [--format json|csv|md] [--expect-nodes FILE] [-o OUT]: many nodes'
-// `forage sweep --json` outputs into one site report (scanners/merge.h, docs/sweep.md).
-#include <fcntl.h>
-#include <sys/stat.h>
-
-#include <algorithm>
+// `forage sweep --json` outputs into one site report (sweep/merge.h, docs/sweep.md).
 #include <memory>
-
-#include <spdlog/spdlog.h>
+#include <string>
+#include <vector>
 
 #include "cli/command.h"
-#include "common/error.h"
 #include "common/file.h"
-#include "scanners/merge.h"
+#include "sweep/merge.h"
 
 namespace forage::cli {
 namespace {
@@ -23,46 +18,11 @@ struct MergeOptions {
   std::string out = "-";
 };
 
-// A directory given stands for the result files in it (Ansible's fetch writes one per node).
-std::vector<std::string> expand(const std::vector<std::string>& inputs) {
-  std::vector<std::string> out;
-  for (const auto& p : inputs) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      Fd fd(::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // the operator's: followed
-      for (const auto& n : Dir::at(fd.get()).names())  // sorted
-        if (n.size() > 5 && (n.ends_with(".jsonl") || n.ends_with(".json"))) out.push_back(p + "/" + n);
-    } else {
-      out.push_back(p);
-    }
-  }
-  return out;
-}
-
 int run_merge(const MergeOptions& o) {
-  if (o.format != "json" && o.format != "csv" && o.format != "md")
-    throw Error("--format: expected json, csv or md, got '" + o.format + "'");
-  scanners::MergeInput in;
-  if (!o.expect_nodes.empty())
-    in.expected = scanners::parse_node_list(read_file(o.expect_nodes, 64ull << 20));
-  for (const auto& f : expand(o.results)) {
-    try {
-      in.nodes.push_back(scanners::parse_node_result(read_file(f, 1ull << 30), f));
-    } catch (const Error& e) {
-      spdlog::warn("skipped: {}", e.what());
-      in.malformed.emplace_back(f, e.what());
-    }
-  }
-  auto rep = scanners::merge_results(in);
-  std::string text;
-  if (o.format == "json")
-    text = rep.doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  else if (o.format == "csv")
-    text = scanners::site_report_csv(rep.doc);
-  else
-    text = scanners::site_report_md(rep.doc);
-  write_output(o.out, text);
-  return rep.exit_code;
+  const auto format = sweep::parse_report_format(o.format);
+  auto report = sweep::merge_results(sweep::read_merge_input(o.results, o.expect_nodes));
+  write_output(o.out, sweep::site_report(report.doc, format));
+  return report.exit_code;
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 #include <memory>
 
 #include "cli/command.h"
-#include "host/deadline.h"
 #include "common/error.h"
+#include "host/deadline.h"
 #include "ioc/reader.h"
 #include "scanners/pcap_scan.h"
 #include "scanners/report.h"
@@ -24,14 +24,17 @@ int run_scan_pcap(const ScanPcapOptions& o) {
   scanners::Reporter report(o.json);
   // SIGINT/SIGTERM end the scan with its summary written (the loops ask host::stop_requested()).
   host::stop_gracefully();
-  return scanners::scan_pcap(o.scan, set, report);
+  scanners::PcapResult r = scanners::scan_pcap(o.scan, set, report);
+  report.summary(std::move(r.summary));
+  return static_cast<int>(report.exit_code(r.incomplete));
 }
 
 }  // namespace
 
 void register_scan_pcap(CLI::App& scan, Action& action) {
   auto* cmd = scan.add_subcommand(
-      "pcap", "Find traffic to or from indicator addresses in captures (pcap, pcapng, .gz) or live");
+      "pcap",
+      "Find traffic to or from indicator addresses in captures (pcap, pcapng, .gz) or live");
   auto o = std::make_shared<ScanPcapOptions>();
   cmd->add_option("captures", o->scan.inputs,
                   "Capture files or directories, scanned in time order ('-' alone: stdin)");

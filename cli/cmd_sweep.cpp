@@ -1,27 +1,23 @@
 // forage sweep --iocs BROADCAST [--rules R] [--paths P...] [--pcap F...] [--budget 10m] ...:
-// every host scan in one budgeted, low-impact run (scanners/sweep.h, docs/sweep.md).
+// every host scan in one budgeted, low-impact run, then --collect-on-hit (sweep/sweep.h,
+// sweep/on_hit.h, docs/sweep.md).
 #include <sys/stat.h>
 
-#include <cstdio>
-#include <ctime>
 #include <memory>
-
-#include <spdlog/spdlog.h>
 
 #include "cli/bundle_options.h"
 #include "cli/command.h"
-#include "collector/collect.h"
-#include "host/deadline.h"
+#include "collector/profile.h"
 #include "common/error.h"
 #include "forage/version.h"
 #include "scanners/manners.h"
-#include "scanners/sweep.h"
+#include "sweep/sweep.h"
 
 namespace forage::cli {
 namespace {
 
 struct SweepCliOptions {
-  scanners::SweepOptions sweep;
+  sweep::SweepOptions options;
   std::string budget = "10m";
   uint64_t max_size = 64ull << 20;
   int nice = 10;
@@ -55,69 +51,44 @@ double parse_duration(const std::string& text, const char* option) {
   return v * mult;
 }
 
+// --collect-on-hit's options, checked before the sweep. The bundle's signer, recipients and
+// environment record are set up here, at the hit (cli/bundle_options.h); the rest is
+// sweep/on_hit.h.
+sweep::CollectOnHit collect_on_hit_options(const SweepCliOptions& o) {
+  if (o.bundle.out.empty() || o.bundle.out == "-")
+    throw Error("--collect-on-hit needs --out DIR (stdout carries the findings)");
+  struct stat st {};
+  if (::stat(o.bundle.out.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw Error("--out " + o.bundle.out + ": not a directory");
+  sweep::CollectOnHit c;
+  c.out_dir = o.bundle.out;
+  c.profile = collector::parse_profile(o.profile);
+  c.kill = o.kill_on_hit;
+  // Signing problems (no host certificate, no --no-sign) surface before the sweep, not after.
+  if (!o.bundle.no_sign) signing_identity(o.bundle);
+  c.with_writer = [bundle = o.bundle](const sweep::BundleRequest& r,
+                                      const sweep::WriteBundle& write) {
+    BundleCliOptions b = bundle;
+    b.out = r.path;
+    b.case_id = r.case_id;
+    b.tlp = r.tlp;
+    BundleSetup setup(b);
+    write(setup.writer_options());
+  };
+  return c;
+}
+
 int run_sweep_cli(SweepCliOptions& o) {
   if (o.kill_on_hit && !o.collect_on_hit)
     throw Error("--kill-on-hit needs --collect-on-hit (a process is never killed unpreserved)");
-  o.sweep.case_id = o.bundle.case_id;
-  o.sweep.tlp = o.bundle.tlp;
-  if (o.collect_on_hit) {
-    if (o.bundle.out.empty() || o.bundle.out == "-")
-      throw Error("--collect-on-hit needs --out DIR (stdout carries the findings)");
-    struct stat st {};
-    if (::stat(o.bundle.out.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-      throw Error("--out " + o.bundle.out + ": not a directory");
-    auto profile = collector::parse_profile(o.profile);
-    // Signing problems (no host certificate, no --no-sign) surface before the sweep, not after.
-    if (!o.bundle.no_sign) signing_identity(o.bundle);
-    o.sweep.on_hit = [&o, profile](const std::set<int>& pids, const ioc::IocSet& set,
-                                   const std::string& case_id, const std::string& tlp) {
-      scanners::Json c;
-      collector::CollectOptions co;
-      co.pids.assign(pids.begin(), pids.end());
-      co.strict_pids = false;
-      co.profile = profile;
-      co.kill = o.kill_on_hit;
-      // Only the processes the findings named (and their trees): not every process the
-      // collector's own indicator matching would add.
-      (void)set;
-      co.detected_by = "forage sweep" + (case_id.empty() ? std::string() : " for " + case_id) +
-                       ": indicator or rule findings on this node";
-      BundleCliOptions b = o.bundle;
-      b.case_id = case_id;
-      if (b.tlp.empty()) b.tlp = tlp;
-      b.out += (b.out.back() == '/' ? "" : "/") +
-               (case_id.empty() ? std::string("forage") : case_id) + "-sweep-" +
-               std::to_string(::time(nullptr)) + ".tar";
-      try {
-        BundleSetup setup(b);
-        // As in `forage collect`: a signal now seals what is taken and leaves targets frozen.
-        host::stop_gracefully();
-        auto r = collector::collect(co, setup.writer_options());
-        c["bundle"] = r.bundle;
-        c["targets"] = r.targets;
-        c["killed"] = r.killed;
-        if (r.interrupted) c["interrupted"] = true;
-        c["problems"] = r.problems;
-        spdlog::info("sweep: collected pids into {}", r.bundle);
-      } catch (const Error& e) {
-        // The findings are already out: say what failed rather than lose the summary.
-        spdlog::error("sweep: --collect-on-hit failed: {}", e.what());
-        c["error"] = e.what();
-      }
-      return c;
-    };
-  }
-  o.sweep.budget_s = parse_duration(o.budget, "--budget");
-  o.sweep.max_size = o.max_size;
-  o.sweep.version = FORAGE_VERSION;
+  o.options.case_id = o.bundle.case_id;
+  o.options.tlp = o.bundle.tlp;
+  if (o.collect_on_hit) o.options.collect_on_hit = collect_on_hit_options(o);
+  o.options.budget_s = parse_duration(o.budget, "--budget");
+  o.options.max_size = o.max_size;
+  o.options.version = FORAGE_VERSION;
   scanners::apply_manners(o.nice, o.ionice);
-  auto r = scanners::run_sweep(o.sweep);
-  if (!r.hit_pids.empty()) {
-    std::string pids;
-    for (int p : r.hit_pids) pids += (pids.empty() ? "" : " ") + std::to_string(p);
-    spdlog::warn("sweep: findings name process(es) {}", pids);
-  }
-  return r.exit_code;
+  return sweep::run_sweep(o.options).exit_code;
 }
 
 }  // namespace
@@ -128,7 +99,7 @@ void register_sweep(CLI::App& app, Action& action) {
       "Sockets, processes, hiding places, logs and captures against a broadcast, in one "
       "budgeted low-impact run");
   auto o = std::make_shared<SweepCliOptions>();
-  auto& s = o->sweep;
+  auto& s = o->options;
   cmd->add_option("-i,--iocs", s.iocs,
                   "Indicators: the broadcast e-mail or anything `forage ioc parse` reads "
                   "(repeatable)")

@@ -15,6 +15,7 @@
 #include "collector/artifact_context.h"
 #include "collector/private_key.h"
 #include "common/error.h"
+#include "common/layout.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "host/logins.h"
@@ -45,7 +46,7 @@ std::vector<std::string> path_components(std::string_view p) {
 }
 
 std::string bag_for(const ArtifactSpec& s, const std::string& vpath) {
-  if (vpath.rfind("/var/log/", 0) == 0) return "data/logs/" + vpath.substr(9);
+  if (vpath.rfind("/var/log/", 0) == 0) return layout::join(layout::kLogsDir, vpath.substr(9));
   return s.bag_dir + vpath;
 }
 
@@ -56,7 +57,8 @@ std::string link_target_at(int dirfd, const std::string& name) {
 }
 
 std::string who_text(const host::Identity& who) {
-  return who.is_root() ? std::string() : " as " + (who.name.empty() ? "uid " + std::to_string(who.uid) : who.name);
+  return who.is_root() ? std::string()
+                       : " as " + (who.name.empty() ? "uid " + std::to_string(who.uid) : who.name);
 }
 
 // Bases already opened for this collection, by (path, uid).
@@ -69,7 +71,8 @@ std::shared_ptr<Base> open_base(Ctx& c, BaseCache& cache, const std::string& vdi
   std::shared_ptr<Base> b;
   host::ActAs as(who);
   if (!as.ok()) {
-    c.problem("artifacts.skip", c.real(vdir), "cannot take the rights of " + who.name + ": " + as.error());
+    c.problem("artifacts.skip", c.real(vdir),
+              "cannot take the rights of " + who.name + ": " + as.error());
   } else {
     host::Opened o = host::open_base_dir(c.real(vdir), c.mounts);
     if (o) {
@@ -94,7 +97,8 @@ struct Expander {
   void add(const std::shared_ptr<Base>& b, const std::string& rel, const struct stat& st) {
     if (out.size() >= kMaxCandidates) {
       if (s.abandoned.empty())
-        s.abandoned = "more than " + std::to_string(kMaxCandidates) + " files: the rest not considered";
+        s.abandoned =
+            "more than " + std::to_string(kMaxCandidates) + " files: the rest not considered";
       return;
     }
     out.push_back({b, rel, b->vdir + "/" + rel, st});
@@ -106,8 +110,10 @@ struct Expander {
                  const std::string& rel, const host::Entry& e) {
     if (S_ISLNK(e.st.st_mode)) {
       std::string target = utf8_or_escaped(link_target_at(dirfd, name));
-      c.links.push_back({{"path", utf8_or_escaped(b->vdir + "/" + rel)}, {"target", target},
-                         {"row", s.name}, {"note", "a directory on the way: not followed"}});
+      c.links.push_back({{"path", utf8_or_escaped(b->vdir + "/" + rel)},
+                         {"target", target},
+                         {"row", s.name},
+                         {"note", "a directory on the way: not followed"}});
       c.rep.skipped++;
       c.w.record("artifacts.skip", c.real(b->vdir + "/" + rel),
                  "symbolic link to '" + target + "' on the way, not followed");
@@ -136,7 +142,8 @@ struct Expander {
         if (!enterable(b, dirfd, n, rel, e)) continue;
         host::Opened sub = host::open_dir_beneath(dirfd, n);
         if (!sub) {
-          c.problem("artifacts.skip", c.real(b->vdir + "/" + rel), "not entered" + who_text(b->who) + ": " + sub.why);
+          c.problem("artifacts.skip", c.real(b->vdir + "/" + rel),
+                    "not entered" + who_text(b->who) + ": " + sub.why);
           continue;
         }
         walk_all(b, sub.fd.get(), rel, depth + 1);
@@ -176,7 +183,8 @@ struct Expander {
       if (!enterable(b, dirfd, n, rel, e)) continue;
       host::Opened sub = host::open_dir_beneath(dirfd, n);
       if (!sub) {
-        c.problem("artifacts.skip", c.real(b->vdir + "/" + rel), "not entered" + who_text(b->who) + ": " + sub.why);
+        c.problem("artifacts.skip", c.real(b->vdir + "/" + rel),
+                  "not entered" + who_text(b->who) + ": " + sub.why);
         continue;
       }
       descend(b, sub.fd.get(), rel, parts, i + 1);
@@ -194,7 +202,8 @@ struct Expander {
       for (const auto& u : c.users) {
         if (u.home.empty()) {
           if (!u.home_as_is.empty() && u.home_as_is[0] == '/')
-            c.problem("artifacts.skip", u.home_as_is, "home of " + u.name + " holds '..': not entered");
+            c.problem("artifacts.skip", u.home_as_is,
+                      "home of " + u.name + " holds '..': not entered");
           continue;
         }
         if (u.home == "/" || !seen.insert({u.home, u.uid}).second) continue;
@@ -264,13 +273,15 @@ void parse_lastlog_file(Ctx& c, const std::string& vpath, const std::string& bag
       if (!seen.insert(u.uid).second) continue;
       uint64_t off = static_cast<uint64_t>(u.uid) * host::kLastlogRecordSize;
       if (off + host::kLastlogRecordSize > size) continue;
-      auto one = host::parse_lastlog(host::read_range(fd, off, host::kLastlogRecordSize), c.names, u.uid);
+      auto one =
+          host::parse_lastlog(host::read_range(fd, off, host::kLastlogRecordSize), c.names, u.uid);
       for (auto& r : one.records) all.records.push_back(std::move(r));
     }
   }
   Json j = to_json(all, c.real(vpath));
   j["read"] = how;
-  c.w.add_blob(bag + ".json", j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  c.w.add_blob(bag + ".json",
+               j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   c.rep.parsed.push_back(bag + ".json");
 }
 
@@ -297,22 +308,24 @@ void shadow_metadata(Ctx& c, const std::string& vpath, int fd, const struct stat
                {"mtime", utc_iso(st.st_mtim.tv_sec)},
                {"ctime", utc_iso(st.st_ctim.tv_sec)}};
   j["accounts"] = std::move(accounts);
-  std::string bag = "data/host" + vpath + ".metadata.json";
+  std::string bag = std::string(layout::kHostDir) + vpath + ".metadata.json";
   c.w.add_blob(bag, j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   c.rep.parsed.push_back(bag);
   c.w.record("artifacts.metadata", c.real(vpath),
              std::to_string(j["accounts"].size()) + " accounts; password hashes not copied");
 }
 
-
 void scan_reach(Ctx& c, Step& s, const std::string& vpath, int fd, const struct stat& st, bool gz) {
   SshLogReach& reach = c.rep.ssh_logs;
   SshLogScanner scan(reach, st.st_mtim.tv_sec, c.real(vpath));
   if (gz) {
-    std::string why = host::gunzip(fd, kGunzipMax, [&](const char* p, size_t n) {
-      scan.feed(p, n);
-      return true;
-    }, &s.deadline);
+    std::string why = host::gunzip(
+        fd, kGunzipMax,
+        [&](const char* p, size_t n) {
+          scan.feed(p, n);
+          return true;
+        },
+        &s.deadline);
     if (!why.empty()) c.rep.errors.push_back(utf8_or_escaped(c.real(vpath)) + ": " + why);
   } else {
     std::vector<char> buf(1 << 16);
@@ -343,7 +356,8 @@ void take_file(Ctx& c, const ArtifactSpec& spec, Step& s, const Candidate& cand)
   if (S_ISLNK(cand.st.st_mode)) {
     // Links are evidence too (an enabled unit, authorized_keys pointing elsewhere): kept in
     // artifacts.json, never followed.
-    std::string dir = cand.rel.find('/') == std::string::npos ? "" : cand.rel.substr(0, cand.rel.rfind('/'));
+    std::string dir =
+        cand.rel.find('/') == std::string::npos ? "" : cand.rel.substr(0, cand.rel.rfind('/'));
     std::string name = cand.rel.substr(dir.empty() ? 0 : dir.size() + 1);
     std::string target = "?";
     {
@@ -359,17 +373,22 @@ void take_file(Ctx& c, const ArtifactSpec& spec, Step& s, const Candidate& cand)
     return skip(c, vpath, "symbolic link to '" + target + "', not followed");
   }
   if (!S_ISREG(cand.st.st_mode))
-    return skip(c, vpath, std::string(file_type_name(cand.st.st_mode)) + ", not a regular file: not collected");
+    return skip(
+        c, vpath,
+        std::string(file_type_name(cand.st.st_mode)) + ", not a regular file: not collected");
   if (c.is_output(cand.st)) return skip(c, vpath, "the bundle being written, not collected");
   host::Opened o;
   {
     host::ActAs as(cand.base->who);
-    if (!as.ok()) return c.problem("artifacts.skip", real, "cannot take the rights of " + cand.base->who.name + ": " + as.error());
+    if (!as.ok())
+      return c.problem("artifacts.skip", real,
+                       "cannot take the rights of " + cand.base->who.name + ": " + as.error());
     o = host::open_file_beneath(cand.base->fd.get(), cand.rel, &c.mounts);
   }
   if (!o) {
     if (o.err == ENOENT) return c.problem("artifacts.skip", real, "vanished before it was opened");
-    return c.problem("artifacts.skip", real, "unreadable" + who_text(cand.base->who) + ": " + o.why);
+    return c.problem("artifacts.skip", real,
+                     "unreadable" + who_text(cand.base->who) + ": " + o.why);
   }
   const struct stat& st = o.st;
   const int fd = o.fd.get();
@@ -378,7 +397,8 @@ void take_file(Ctx& c, const ArtifactSpec& spec, Step& s, const Candidate& cand)
   const std::string bag = bag_for(spec, vpath);
 
   if (spec.parser == ArtifactParser::kShadow) return shadow_metadata(c, vpath, fd, st);
-  if (spec.policy == ArtifactPolicy::kHashOnly) return record_key(c, vpath, fd, spec.name, "host key", s.deadline);
+  if (spec.policy == ArtifactPolicy::kHashOnly)
+    return record_key(c, vpath, fd, spec.name, "host key", s.deadline);
   // A private key is never copied, whatever the row says (a key left in a cron dir, a log...).
   std::string kind = private_key_kind(read_head(fd, st, s.deadline));
   if (!kind.empty()) return record_key(c, vpath, fd, spec.name, kind, s.deadline);
@@ -386,12 +406,16 @@ void take_file(Ctx& c, const ArtifactSpec& spec, Step& s, const Candidate& cand)
   const bool gz = vpath.size() > 3 && vpath.compare(vpath.size() - 3, 3, ".gz") == 0;
   bool copied = false;
   if (spec.parser == ArtifactParser::kLastlog && size > kLastlogCopyMax) {
-    skip(c, vpath, "sparse lastlog of " + std::to_string(size) + " bytes: not copied, parsed by uid");
+    skip(c, vpath,
+         "sparse lastlog of " + std::to_string(size) + " bytes: not copied, parsed by uid");
   } else if (size > c.opt.max_file_size) {
-    list_not_copied(c, s, vpath, fd, st, "larger than the per-file cap of " + std::to_string(c.opt.max_file_size) + " bytes");
+    list_not_copied(
+        c, s, vpath, fd, st,
+        "larger than the per-file cap of " + std::to_string(c.opt.max_file_size) + " bytes");
   } else if (!s.budget.fits(size)) {
-    list_not_copied(c, s, vpath, fd, st, "over budget: " + std::to_string(size) + " bytes, " +
-                                        std::to_string(s.budget.left()) + " left of the row's and the total's");
+    list_not_copied(c, s, vpath, fd, st,
+                    "over budget: " + std::to_string(size) + " bytes, " +
+                        std::to_string(s.budget.left()) + " left of the row's and the total's");
   } else {
     bundle::MemberResult r = c.w.add_fd(bag, fd, real, s.budget.left());
     s.budget.take(r.size);
@@ -430,15 +454,19 @@ void take_row(Ctx& c, const ArtifactSpec& spec) {
   for (const auto& pattern : spec.paths) x.expand(bases, pattern);
   // Newest first: when the budget or the time runs out, what is left is the oldest.
   std::stable_sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) {
-    if (a.st.st_mtim.tv_sec != b.st.st_mtim.tv_sec) return a.st.st_mtim.tv_sec > b.st.st_mtim.tv_sec;
+    if (a.st.st_mtim.tv_sec != b.st.st_mtim.tv_sec)
+      return a.st.st_mtim.tv_sec > b.st.st_mtim.tv_sec;
     return a.st.st_mtim.tv_nsec > b.st.st_mtim.tv_nsec;
   });
   for (size_t i = 0; i < found.size(); ++i) {
     if (s.deadline.expired()) {
-      if (s.abandoned.empty()) s.abandoned = s.deadline.reason() + " after " + std::to_string(i) + " of " + std::to_string(found.size()) + " files";
+      if (s.abandoned.empty())
+        s.abandoned = s.deadline.reason() + " after " + std::to_string(i) + " of " +
+                      std::to_string(found.size()) + " files";
       for (size_t j = i; j < found.size(); ++j)
         if (!c.done.count(found[j].vpath) && S_ISREG(found[j].st.st_mode))
-          list_not_copied(c, s, found[j].vpath, -1, found[j].st, "not reached: " + s.deadline.reason());
+          list_not_copied(c, s, found[j].vpath, -1, found[j].st,
+                          "not reached: " + s.deadline.reason());
       break;
     }
     try {

@@ -14,6 +14,7 @@
 #include "collector/artifact_context.h"
 #include "collector/private_key.h"
 #include "common/error.h"
+#include "common/layout.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "host/logins.h"
@@ -26,7 +27,11 @@ constexpr int kMaxDepth = 32;
 constexpr size_t kMaxOpenFiles = 1000;  // a target's open files listed below its cwd
 
 bool looks_executable(std::string_view head) {
-  return head.substr(0, 4) == std::string_view("\x7f" "ELF", 4) || head.substr(0, 2) == "#!";
+  return head.substr(0, 4) == std::string_view(
+                                  "\x7f"
+                                  "ELF",
+                                  4) ||
+         head.substr(0, 2) == "#!";
 }
 
 std::string mode_text(mode_t m) {
@@ -81,7 +86,8 @@ class Listing {
       if (!S_ISDIR(e.st.st_mode) || depth >= max_depth) continue;
       if (e.mount_root || e.st.st_dev != dev_) {
         c_.rep.skipped++;
-        c_.w.record("artifacts.skip", c_.real(vpath(rel)), "another file system (mount point): not entered");
+        c_.w.record("artifacts.skip", c_.real(vpath(rel)),
+                    "another file system (mount point): not entered");
         continue;
       }
       host::Opened sub = host::open_dir_beneath(dirfd, n);
@@ -133,8 +139,8 @@ class Listing {
                         true);
         continue;
       }
-      bundle::MemberResult r =
-          c_.w.add_fd("data/host/files" + x.vpath, o.fd.get(), c_.real(x.vpath), s_.budget.left());
+      bundle::MemberResult r = c_.w.add_fd(std::string(layout::kHostFilesDir) + x.vpath, o.fd.get(),
+                                           c_.real(x.vpath), s_.budget.left());
       s_.budget.take(r.size);
       if (r.stored) {
         c_.rep.files_copied++;
@@ -238,8 +244,10 @@ class Listing {
     } else {
       j["sha256_head"] = host::sha256_prefix(fd, c_.opt.head_hash, &hashed, &s_.deadline);
       j["sha256_head_bytes"] = hashed;
-      if (sparse) j["sha256_note"] = "sparse: hashed over its head only";
-      else if (size <= c_.opt.hash_max) j["sha256_note"] = "listing's hashing budget used up";
+      if (sparse)
+        j["sha256_note"] = "sparse: hashed over its head only";
+      else if (size <= c_.opt.hash_max)
+        j["sha256_note"] = "listing's hashing budget used up";
     }
     hashed_ += hashed;
     std::string kind = private_key_kind(head);
@@ -269,7 +277,7 @@ class Listing {
   int basefd_;
   std::string vbase_;
   dev_t dev_;
-  const host::Identity* who_;  // null: each file's owner
+  const host::Identity* who_;       // null: each file's owner
   std::vector<std::string> lines_;  // JSON lines, amended with copied_to
   uint64_t count_ = 0;
   std::string cut_;
@@ -280,7 +288,7 @@ class Listing {
 
 void finish_listing(Ctx& c, Step& s, Listing& l, const std::string& vdir, const std::string& note) {
   l.copy_executables();
-  std::string bag = "data/host/listings/" + slug_of(vdir) + ".jsonl";
+  std::string bag = layout::listing_path(slug_of(vdir));
   c.w.add_blob(bag, l.text());
   std::string result = std::to_string(l.count()) + " entries -> " + bag + note;
   if (!l.cut().empty()) {
@@ -322,8 +330,8 @@ void take_cwd(Ctx& c, const CwdListing& cwd) {
   host::Watchdog watchdog(s.deadline);
   ArtifactReport before = c.rep;
   // The directory itself, whatever its name now (/proc/PID/cwd), never a pseudo file system.
-  host::Opened b = host::open_base_dir(cwd.open_path.empty() ? c.real(vdir) : cwd.open_path,
-                                       c.mounts);
+  host::Opened b =
+      host::open_base_dir(cwd.open_path.empty() ? c.real(vdir) : cwd.open_path, c.mounts);
   if (!b) {
     c.w.record("artifacts.list", label, "not listed: " + b.why);
     return end_step(c, s, before);

@@ -11,6 +11,7 @@
 #include "collector/private_key.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/layout.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "host/fs.h"
@@ -33,21 +34,21 @@ std::vector<ArtifactSpec> log_rows() {
       {.name = "auth-logs",
        .category = "logs",
        .paths = {"/var/log/auth.log*", "/var/log/secure*"},
-       .bag_dir = "data/logs",
+       .bag_dir = std::string(layout::kLogsDir),
        .why = "authentication log, rotated and compressed too; scanned for the SSH log reach",
        .budget = 128ull << 20,
        .deadline_s = 30},
       {.name = "syslog",
        .category = "logs",
        .paths = {"/var/log/syslog*", "/var/log/messages*"},
-       .bag_dir = "data/logs",
+       .bag_dir = std::string(layout::kLogsDir),
        .why = "system log, rotated and compressed too",
        .budget = 192ull << 20,
        .deadline_s = 30},
       {.name = "journal",
        .category = "logs",
        .paths = {"/var/log/journal/**", "/run/log/journal/**"},
-       .bag_dir = "data/logs",
+       .bag_dir = std::string(layout::kLogsDir),
        .why = "systemd journal files (persistent and volatile); read with journalctl --file",
        .budget = 192ull << 20,
        .deadline_s = 30},
@@ -56,7 +57,7 @@ std::vector<ArtifactSpec> log_rows() {
        .paths = {"/var/log/wtmp*"},
        .policy = P::kCopyParse,
        .parser = X::kUtmp,
-       .bag_dir = "data/logs",
+       .bag_dir = std::string(layout::kLogsDir),
        .why = "login history; parsed to <file>.json",
        .budget = 32ull << 20,
        .deadline_s = 15},
@@ -65,7 +66,7 @@ std::vector<ArtifactSpec> log_rows() {
        .paths = {"/var/log/btmp*"},
        .policy = P::kCopyParse,
        .parser = X::kUtmp,
-       .bag_dir = "data/logs",
+       .bag_dir = std::string(layout::kLogsDir),
        .why = "failed logins; parsed to <file>.json",
        .budget = 32ull << 20,
        .deadline_s = 15},
@@ -74,7 +75,7 @@ std::vector<ArtifactSpec> log_rows() {
        .paths = {"/var/log/lastlog"},
        .policy = P::kCopyParse,
        .parser = X::kLastlog,
-       .bag_dir = "data/logs",
+       .bag_dir = std::string(layout::kLogsDir),
        .why = "last login per uid; parsed to lastlog.json (a sparse one is parsed, not copied)",
        .budget = 16ull << 20,
        .deadline_s = 15},
@@ -87,7 +88,7 @@ std::vector<ArtifactSpec> account_rows() {
       {.name = "accounts",
        .category = "accounts",
        .paths = {"/etc/passwd", "/etc/group"},
-       .bag_dir = "data/host",
+       .bag_dir = std::string(layout::kHostDir),
        .why = "local users and groups",
        .budget = 8ull << 20,
        .deadline_s = 10},
@@ -96,14 +97,14 @@ std::vector<ArtifactSpec> account_rows() {
        .paths = {"/etc/shadow"},
        .policy = P::kMetadataOnly,
        .parser = X::kShadow,
-       .bag_dir = "data/host",
+       .bag_dir = std::string(layout::kHostDir),
        .why = "password state and ageing only (user, last change, expiry): hashes never copied",
        .budget = 8ull << 20,
        .deadline_s = 10},
       {.name = "sudoers",
        .category = "privileges",
        .paths = {"/etc/sudoers", "/etc/sudoers.d/**"},
-       .bag_dir = "data/host",
+       .bag_dir = std::string(layout::kHostDir),
        .why = "who may become root",
        .budget = 4ull << 20,
        .deadline_s = 10},
@@ -118,21 +119,21 @@ std::vector<ArtifactSpec> persistence_rows() {
        .paths = {"/etc/crontab", "/etc/anacrontab", "/etc/cron.d/**", "/etc/cron.hourly/**",
                  "/etc/cron.daily/**", "/etc/cron.weekly/**", "/etc/cron.monthly/**",
                  "/var/spool/cron/**", "/var/spool/anacron/**"},
-       .bag_dir = "data/host",
+       .bag_dir = std::string(layout::kHostDir),
        .why = "scheduled jobs, system-wide and per user",
        .budget = 16ull << 20,
        .deadline_s = 20},
       {.name = "systemd-units",
        .category = "persistence",
        .paths = {"/etc/systemd/system/**", "/etc/systemd/user/**", "~/.config/systemd/user/**"},
-       .bag_dir = "data/host",
+       .bag_dir = std::string(layout::kHostDir),
        .why = "locally added or overridden units and timers (links recorded, not followed)",
        .budget = 16ull << 20,
        .deadline_s = 20},
       {.name = "boot-persistence",
        .category = "persistence",
        .paths = {"/etc/ld.so.preload", "/etc/rc.local", "/etc/profile.d/**", "/etc/environment"},
-       .bag_dir = "data/host",
+       .bag_dir = std::string(layout::kHostDir),
        .why = "preloaded libraries and login-time scripts, favourite rootkit hooks",
        .budget = 16ull << 20,
        .deadline_s = 10},
@@ -145,7 +146,7 @@ std::vector<ArtifactSpec> ssh_rows() {
       {.name = "sshd-config",
        .category = "ssh",
        .paths = {"/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/**", "/etc/ssh/ssh_host_*.pub"},
-       .bag_dir = "data/host",
+       .bag_dir = std::string(layout::kHostDir),
        .why = "SSH server configuration and public host keys",
        .budget = 4ull << 20,
        .deadline_s = 10},
@@ -153,14 +154,14 @@ std::vector<ArtifactSpec> ssh_rows() {
        .category = "ssh",
        .paths = {"/etc/ssh/ssh_host_*_key"},
        .policy = P::kHashOnly,
-       .bag_dir = "data/host",
+       .bag_dir = std::string(layout::kHostDir),
        .why = "SSH host private keys: sha256 recorded (was the key replaced?), never copied",
        .budget = 1ull << 20,
        .deadline_s = 10},
       {.name = "user-ssh",
        .category = "ssh",
        .paths = {"~/.ssh/**"},
-       .bag_dir = "data/host",
+       .bag_dir = std::string(layout::kHostDir),
        .why =
            "every user's ~/.ssh (authorized_keys, known_hosts, config); private keys hashed only",
        .budget = 32ull << 20,
@@ -176,7 +177,7 @@ std::vector<ArtifactSpec> user_rows() {
        .paths = {"~/.bash_history", "~/.zsh_history", "~/.sh_history", "~/.ash_history",
                  "~/.history", "~/.local/share/fish/fish_history", "~/.python_history",
                  "~/.mysql_history", "~/.psql_history", "~/.lesshst", "~/.viminfo", "~/.wget-hsts"},
-       .bag_dir = "data/host",
+       .bag_dir = std::string(layout::kHostDir),
        .why = "shell and tool histories of every user",
        .budget = 64ull << 20,
        .deadline_s = 30},
@@ -184,7 +185,7 @@ std::vector<ArtifactSpec> user_rows() {
        .category = "listing",
        .paths = {"/tmp", "/var/tmp", "/dev/shm"},
        .policy = P::kListing,
-       .bag_dir = "data/host",
+       .bag_dir = std::string(layout::kHostDir),
        .why = "listing with sha256 and libmagic type; small executables (ELF, #!) copied",
        .budget = 128ull << 20,
        .deadline_s = 60},
@@ -198,7 +199,7 @@ std::vector<ArtifactSpec> full_rows() {
        .category = "logs",
        .paths = {"/var/log/**"},
        .profile = Profile::kFull,
-       .bag_dir = "data/logs",
+       .bag_dir = std::string(layout::kLogsDir),
        .why = "the whole /var/log tree (profile full)",
        .budget = 4ull << 30,
        .deadline_s = 300},
@@ -252,7 +253,9 @@ std::string artifact_table_text(const ArtifactOptions& opt) {
        "~/ means every home directory listed in /etc/passwd, read with its owner's rights.\n"
        "Each row has a byte budget and a deadline; files are taken newest first, and what does "
        "not\n"
-       "fit or is not reached in time is listed in data/host/over-budget.jsonl, never dropped.\n"
+       "fit or is not reached in time is listed in "
+    << layout::kOverBudget
+    << ", never dropped.\n"
        "Limits: "
     << mib(opt.max_file_size) << " per file (--max-file-size), "
     << (opt.max_total == UINT64_MAX ? std::string("no total cap") : mib(opt.max_total) + " in all")
@@ -378,7 +381,7 @@ void list_not_copied(Ctx& c, Step& s, const std::string& vpath, int fd, const st
   c.over_jsonl += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   if (s.over + s.not_reached <= kLoggedPerStep)
     c.w.record(fd >= 0 || over_budget ? "artifacts.over-budget" : "artifacts.not-reached",
-               c.real(vpath), why + "; listed in data/host/over-budget.jsonl");
+               c.real(vpath), why + "; listed in " + std::string(layout::kOverBudget));
 }
 
 void end_step(Ctx& c, Step& s, const ArtifactReport& before) {
@@ -449,7 +452,7 @@ ArtifactReport collect_artifacts(bundle::BundleWriter& w, Profile profile,
   }
   for (const auto& d : cwds) detail::take_cwd(c, d);
   finish_reach(rep.ssh_logs, 0);
-  if (!c.over_jsonl.empty()) w.add_blob("data/host/over-budget.jsonl", c.over_jsonl);
+  if (!c.over_jsonl.empty()) w.add_blob(layout::kOverBudget, c.over_jsonl);
   Json j = rep.to_json();
   j["profile"] = profile_name(profile);
   j["root"] = c.root.empty() ? "/" : c.root;
@@ -459,7 +462,7 @@ ArtifactReport collect_artifacts(bundle::BundleWriter& w, Profile profile,
                  {"used_total", c.total.used()}};
   j["private_keys"] = c.keys;
   j["links"] = c.links;
-  w.add_blob("data/host/artifacts.json",
+  w.add_blob(layout::kArtifacts,
              j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   const auto& r = rep.ssh_logs;
   w.record("artifacts.ssh-log-reach", "auth/secure logs",

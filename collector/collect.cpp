@@ -16,6 +16,7 @@
 #include "collector/grid.h"
 #include "collector/incident.h"
 #include "common/error.h"
+#include "common/layout.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "host/accounts.h"
@@ -154,13 +155,13 @@ class Run {
     host::Deadline d = host::Deadline::in(seconds(kVolatileSeconds));
     host::Watchdog watchdog(d);
     sockets_ = host_sockets(o_.proc_root);
-    blob("data/volatile/host.json", host_state(o_.proc_root), "host volatile state");
-    blob("data/volatile/processes.json", process_table(o_.proc_root), "process table");
-    blob("data/volatile/sockets.json", sockets_, "host sockets");
+    blob(std::string(layout::kHostState), host_state(o_.proc_root), "host volatile state");
+    blob(std::string(layout::kProcesses), process_table(o_.proc_root), "process table");
+    blob(std::string(layout::kSockets), sockets_, "host sockets");
     for (const char* utmp : {"/run/utmp", "/var/run/utmp"}) {
       auto bytes = host::read_proc_file(o_.host_root + utmp, 64u << 20);
       if (!bytes) continue;
-      blob("data/volatile/utmp.json", host::to_json(host::parse_utmp(*bytes), utmp),
+      blob(std::string(layout::kUtmp), host::to_json(host::parse_utmp(*bytes), utmp),
            "logged-in users");
       break;
     }
@@ -172,8 +173,7 @@ class Run {
         continue;
       }
       Json s = process_state(o_.proc_root, pid, sockets_);
-      blob("data/volatile/" + std::to_string(pid) + "/state.json", s,
-           "volatile state of pid " + std::to_string(pid));
+      blob(layout::process_state_path(pid), s, "volatile state of pid " + std::to_string(pid));
       step("volatile.process", label,
            std::to_string(s["fds"].size()) + " fds, " +
                std::to_string(s.value("maps", Json::array()).size()) + " maps");
@@ -204,7 +204,7 @@ class Run {
              std::to_string(plan.dumped_bytes()) + " bytes to dump, " +
              std::to_string(plan.threads.size()) + " threads, registers: " + plan.registers_source);
     CoreWriteStats stats;
-    const std::string bag = "data/memory/" + std::to_string(pid) + "/core";
+    const std::string bag = layout::core_path(pid);
     auto m = w_.add_stream(
         bag, plan.size, [&](bundle::StreamOut& out) { write_core(plan, co, out, stats); },
         "/proc/" + std::to_string(pid) + "/mem");
@@ -217,8 +217,7 @@ class Run {
     info["unreadable_bytes"] = stats.unreadable_bytes;
     info["unreadable_ranges"] = stats.unreadable_ranges;
     if (!stats.stopped_at.empty()) info["stopped_at"] = stats.stopped_at;
-    blob("data/memory/" + std::to_string(pid) + "/core.json", info,
-         "core description of pid " + std::to_string(pid));
+    blob(layout::core_info_path(pid), info, "core description of pid " + std::to_string(pid));
     std::string res = m.status + ", " + std::to_string(m.size) + " bytes -> " + m.bag_path +
                       " sha256 " + m.sha256;
     if (!stats.stopped_at.empty()) res += "; " + stats.stopped_at + ", rest zero-filled";
@@ -238,9 +237,10 @@ class Run {
       host::Watchdog watchdog(d);
       auto rec = recover_files(w_, o_.proc_root, pid, o_.max_file_size, d);
       for (const auto& r : rec) {
-        step("recover." + (r.what == "exe" ? std::string("exe") : std::string("file")),
-             label + " " + r.what + " " + r.source,
-             r.bag_path.empty() ? r.status : r.status + " -> " + r.bag_path + " sha256 " + r.sha256);
+        step(
+            "recover." + (r.what == "exe" ? std::string("exe") : std::string("file")),
+            label + " " + r.what + " " + r.source,
+            r.bag_path.empty() ? r.status : r.status + " -> " + r.bag_path + " sha256 " + r.sha256);
         if (!r.bag_path.empty())
           evidence_.push_back({r.bag_path, r.sha256, r.size, utc_now_ns(),
                                r.what + " of pid " + std::to_string(pid) + ": " + r.source});
@@ -317,7 +317,8 @@ class Run {
              " hashed only, " + std::to_string(a.over_budget) + " over budget, " +
              std::to_string(a.not_reached) + " not reached, " + std::to_string(a.problems) +
              " problems; ssh logs reach " + std::to_string(static_cast<int>(a.ssh_logs.days)) +
-             " days" + (a.ssh_logs.sec01_six_months ? "" : " (less than the six months SEC01 asks)"));
+             " days" +
+             (a.ssh_logs.sec01_six_months ? "" : " (less than the six months SEC01 asks)"));
     for (const auto& e : a.errors) problem("artifacts: " + e);
     for (const auto& e : a.abandoned) problem("artifacts: " + e);
   }
@@ -331,8 +332,9 @@ class Run {
       contained_ = true;
       kill_outcome_ = o_.kill ? "NOT done: interrupted by " + host::Deadline().reason() : "";
       step("interrupted", pid_list(freezer.pids()),
-           host::Deadline().reason() + ": no kill, no thaw; the targets stay FROZEN; the bundle "
-           "is sealed as .partial");
+           host::Deadline().reason() +
+               ": no kill, no thaw; the targets stay FROZEN; the bundle "
+               "is sealed as .partial");
       spdlog::error("interrupted: the processes {} stay FROZEN; {}", pid_list(freezer.pids()),
                     freezer.resume_hint());
       return;
@@ -346,7 +348,8 @@ class Run {
       freezer.killed();
       contained_ = true;
       killed_utc_ = utc_now_ns();
-      latency_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - frozen_at_).count();
+      latency_s_ =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - frozen_at_).count();
       bool all = true;
       for (const auto& k : res) {
         step("kill", "pid " + std::to_string(k.pid), "SIGKILL: " + k.result);
@@ -406,7 +409,8 @@ class Run {
     }
     if (cores_.count(pid)) p.core = cores_[pid];
     for (const auto& fp : freezer.processes())
-      if (fp.pid == pid) p.frozen = fp.method.rfind("cgroup:", 0) == 0 ? "cgroup freezer" : fp.method;
+      if (fp.pid == pid)
+        p.frozen = fp.method.rfind("cgroup:", 0) == 0 ? "cgroup freezer" : fp.method;
     if (kills_.count(pid)) p.kill_result = kills_[pid];
     return p;
   }
@@ -453,8 +457,8 @@ class Run {
     in.killed_utc = killed_utc_;
     in.containment_latency_s = killed_utc_.empty() ? -1 : latency_s_;
     in.kill_outcome = o_.kill ? (kill_outcome_.empty() ? "NOT done" : kill_outcome_) : "";
-    w_.add_blob("meta/incident.json", dump(incident_json(in)));
-    step("incident", "meta/incident.json", "pre-filled; fields only a human can answer are marked");
+    w_.add_blob(layout::kIncident, dump(incident_json(in)));
+    step("incident", layout::kIncident, "pre-filled; fields only a human can answer are marked");
   }
 
   void seal() { result_.bundle = w_.finish(/*keep_partial=*/result_.interrupted); }

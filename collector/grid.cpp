@@ -18,6 +18,7 @@
 #include "collector/private_key.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/layout.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "host/fs.h"
@@ -194,7 +195,6 @@ std::string cert_pem(X509* x) {
   long k = BIO_get_mem_data(b.get(), &p);
   return k > 0 ? std::string(p, static_cast<size_t>(k)) : "";
 }
-
 
 // Components of a cgroup path, e.g. "/slurm/uid_1000/job_42/step_0".
 std::vector<std::string_view> components(std::string_view path) {
@@ -576,8 +576,8 @@ nlohmann::ordered_json GridContext::to_json() const {
 }
 
 void store_grid_context(bundle::BundleWriter& w, const GridContext& g) {
-  std::string dir = "data/grid/" + std::to_string(g.pid);
-  w.add_blob(dir + "/grid.json", g.to_json().dump(2) + "\n");
+  std::string dir = layout::grid_dir(g.pid);
+  w.add_blob(layout::grid_context_path(g.pid), g.to_json().dump(2) + "\n");
   w.record("grid.context", "pid " + std::to_string(g.pid),
            g.batch_system.empty() ? std::string("no batch job found")
                                   : g.batch_system + " job " + g.job_id);

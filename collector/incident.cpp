@@ -4,6 +4,7 @@
 #include <set>
 
 #include "bundle/action_log.h"
+#include "common/layout.h"
 #include "common/strings.h"
 
 namespace forage::collector {
@@ -109,7 +110,7 @@ Json grid_identity(const GridContext& g) {
       break;
     }
   }
-  d["source"] = "data/grid/" + std::to_string(g.pid) + "/grid.json";
+  d["source"] = layout::grid_context_path(g.pid);
   return d;
 }
 

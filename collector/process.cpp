@@ -12,30 +12,32 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "bundle/action_log.h"
-#include "host/proc.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/layout.h"
 #include "common/strings.h"
+#include "host/accounts.h"
+#include "host/fs.h"
+#include "host/proc.h"
 #include "scanners/net_scan.h"
 #include "scanners/proc_scan.h"
 #include "scanners/report.h"
 #include "scanners/scan_stats.h"
-#include "host/accounts.h"
-#include "host/fs.h"
 
 namespace forage::collector {
 
-using host::read_stat;
-using host::read_ids;
-using host::read_proc_file;
-using host::read_link;
 using host::process_gone;
+using host::read_ids;
+using host::read_link;
+using host::read_proc_file;
+using host::read_stat;
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -117,43 +119,34 @@ namespace {
 // Processes the indicators name: a detection (not a notice) of the process scanner (exe, command
 // line, environment, memory) or the socket scanner, with the indicator that named each.
 std::map<int, std::string> pids_hit_by_iocs(const TargetSpec& spec) {
-  std::map<int, std::string> hits;
-  auto capture = [&hits](Json& line) {
-    // Only detections select a target: a notice (an executable run from a memfd or /tmp) is
-    // worth a look, not a freeze.
-    const std::string kind = line.value("kind", "");
-    if (kind != "ioc" && kind != "yara") return false;
-    std::string why = "--iocs";
-    if (line.contains("ioc") && line["ioc"].is_object())
-      why += " " + line["ioc"].value("type", "") + ":" + line["ioc"].value("value", "");
-    if (line.contains("pid") && line["pid"].is_number_integer())
-      hits.emplace(line["pid"].get<int>(), why);
-    if (line.contains("pids") && line["pids"].is_array())
-      for (const auto& p : line["pids"])
-        if (p.is_number_integer()) hits.emplace(p.get<int>(), why);
-    return false;
-  };
+  // Only detections select a target: a notice (an executable run from a memfd or /tmp) is worth
+  // a look, not a freeze.
+  class Hits : public scanners::FindingSink {
+   public:
+    void add(scanners::Finding f) override {
+      if (f.kind == scanners::Finding::Kind::kNotice) return;
+      std::string why = "--iocs";
+      if (f.ioc.is_object()) why += " " + f.ioc.value("type", "") + ":" + f.ioc.value("value", "");
+      std::lock_guard<std::mutex> lock(mu_);
+      for (int pid : f.pids) pids.emplace(pid, why);
+    }
+    std::map<int, std::string> pids;
+
+   private:
+    std::mutex mu_;
+  } hits;
   scanners::ScanInputs in;
   in.iocs = spec.iocs;
-  {
-    scanners::Reporter rep(true, stdout);
-    rep.set_hook(capture);
-    scanners::ScanStats stats;
-    scanners::ProcScanOptions po;
-    po.proc_root = spec.proc_root;
-    po.threads = 1;
-    scanners::scan_procs(po, in, rep, stats);
-  }
-  {
-    scanners::Reporter rep(true, stdout);
-    rep.set_hook(capture);
-    scanners::ScanStats stats;
-    scanners::NetScanOptions no;
-    no.proc_root = spec.proc_root;
-    no.listening = false;
-    scanners::scan_net(no, in, rep, stats);
-  }
-  return hits;
+  scanners::ScanStats proc_stats, net_stats;
+  scanners::ProcScanOptions po;
+  po.proc_root = spec.proc_root;
+  po.threads = 1;
+  scanners::scan_procs(po, in, hits, proc_stats);
+  scanners::NetScanOptions no;
+  no.proc_root = spec.proc_root;
+  no.listening = false;
+  scanners::scan_net(no, in, hits, net_stats);
+  return std::move(hits.pids);
 }
 
 class Selector {
@@ -420,7 +413,7 @@ std::vector<RecoveredFile> recover_files(bundle::BundleWriter& w, const std::str
     r.status = m.status;
     out.push_back(std::move(r));
   };
-  const std::string base = "data/exe/" + std::to_string(pid);
+  const std::string base = layout::exe_dir(pid);
   take(dir + "/exe", "exe", base + "/exe");
 
   Dir d = Dir::open(dir + "/fd");

@@ -150,7 +150,7 @@ bool load_target(const WalkEntry& e, Buffer& buf, Content& c, const FileScanOpti
 struct Worker {
   const FileScanOptions& opts;
   const ScanInputs& in;
-  Reporter& reporter;
+  FindingSink& sink;
   ScanStats& stats;
   Progress& progress;
   const std::vector<WalkEntry>& entries;
@@ -190,8 +190,8 @@ struct Worker {
     }
     // Findings wait until the bytes are known good: a mapped file cut short under us reads as
     // zeros from the cut on, and nothing computed from that may be reported.
-    std::vector<Json> findings;
-    std::optional<Json> notice;
+    std::vector<Finding> findings;
+    std::optional<Finding> notice;
     YaraStatus yara_status = YaraStatus::kOk;
     std::string yara_error;
     if (c.map) {
@@ -210,13 +210,13 @@ struct Worker {
     } else {
       examine(e, c.data, c.size, yara, typer, hashers, findings, notice, yara_status, yara_error);
     }
-    for (const auto& f : findings) reporter.finding(f);
+    for (auto& f : findings) sink.add(std::move(f));
     if (yara_status == YaraStatus::kTimeout)
       stats.skipped("yara-timeout", e.path, true,
                     "YARA stopped after " + std::to_string(in.yara_timeout_s) + " s");
     else if (yara_status == YaraStatus::kError)
       stats.skipped("yara-error", e.path, true, yara_error);
-    if (notice) reporter.notice(*notice);
+    if (notice) sink.add(std::move(*notice));
     stats.scanned(c.size);
     progress.add(1, c.size);
   }
@@ -224,8 +224,8 @@ struct Worker {
   // Hashes, indicators, YARA and the temporary-directory check over one target's bytes.
   void examine(const WalkEntry& e, const uint8_t* data, size_t size, YaraScanner* yara,
                FileTyper& typer, std::vector<std::pair<HashAlgo, Hasher>>& hashers,
-               std::vector<Json>& findings, std::optional<Json>& notice, YaraStatus& yara_status,
-               std::string& yara_error) {
+               std::vector<Finding>& findings, std::optional<Finding>& notice,
+               YaraStatus& yara_status, std::string& yara_error) {
     std::string name = base_name(e.path);
     // libmagic is the costliest step after YARA: run it only when a rule reads `filetype`, and
     // otherwise only for files that turn out to be worth reporting.
@@ -241,6 +241,14 @@ struct Worker {
     Json target;
     target["path"] = e.path;
     target["size"] = size;
+    auto ioc_finding = [&](const char* match, const ioc::Indicator& ind) {
+      Finding f;
+      f.path = e.path;
+      f.target = target;
+      f.match = match;
+      f.ioc = ioc_json(ind);
+      return f;
+    };
 
     // Hashes: only the types present in the indicators.
     std::string sha256;
@@ -249,33 +257,19 @@ struct Worker {
       std::string hex = h.final_hex();
       if (algo == HashAlgo::kSha256) sha256 = hex;
       if (const auto* ind = in.iocs->hash(algo, hex)) {
-        Json f;
-        f["kind"] = "ioc";
-        f.update(target);
-        f["match"] = hash_name(algo);
-        f["ioc"] = ioc_json(*ind);
-        f["filetype"] = type();
+        Finding f = ioc_finding(hash_name(algo), *ind);
+        f.details["filetype"] = type();
         findings.push_back(std::move(f));
         found = true;
       }
     }
     if (in.iocs) {
       if (const auto* ind = in.iocs->filename(name)) {
-        Json f;
-        f["kind"] = "ioc";
-        f.update(target);
-        f["match"] = "filename";
-        f["ioc"] = ioc_json(*ind);
-        findings.push_back(std::move(f));
+        findings.push_back(ioc_finding("filename", *ind));
         found = true;
       }
       if (const auto* ind = in.iocs->filepath(e.path)) {
-        Json f;
-        f["kind"] = "ioc";
-        f.update(target);
-        f["match"] = "filepath";
-        f["ioc"] = ioc_json(*ind);
-        findings.push_back(std::move(f));
+        findings.push_back(ioc_finding("filepath", *ind));
         found = true;
       }
     }
@@ -289,12 +283,13 @@ struct Worker {
       ext.owner = in.users ? in.users->name(e.uid) : std::to_string(e.uid);
       YaraResult r = yara->scan(data, size, ext);
       for (const auto& m : r.matches) {
-        Json f = yara_json(target, m);
-        f["filetype"] = type();
-        f["owner"] = ext.owner;
+        Finding f = yara_finding(target, m);
+        f.path = e.path;
+        f.details["filetype"] = type();
+        f.details["owner"] = ext.owner;
         if (sha256.empty())
           sha256 = sha256_hex(std::string_view(reinterpret_cast<const char*>(data), size));
-        f["sha256"] = sha256;
+        f.details["sha256"] = sha256;
         findings.push_back(std::move(f));
         found = true;
       }
@@ -304,15 +299,16 @@ struct Worker {
 
     static constexpr uint8_t kElf[4] = {0x7f, 'E', 'L', 'F'};
     if (!found && size >= 4 && std::memcmp(data, kElf, 4) == 0 && in_temp_dir(e.path)) {
-      Json n;
-      n["kind"] = "notice";
-      n.update(target);
-      n["notice"] = "ELF executable in a temporary directory";
-      n["filetype"] = type();
-      n["owner"] = in.users ? in.users->name(e.uid) : std::to_string(e.uid);
+      Finding n;
+      n.kind = Finding::Kind::kNotice;
+      n.path = e.path;
+      n.target = target;
+      n.notice = "ELF executable in a temporary directory";
+      n.details["filetype"] = type();
+      n.details["owner"] = in.users ? in.users->name(e.uid) : std::to_string(e.uid);
       if (sha256.empty())
         sha256 = sha256_hex(std::string_view(reinterpret_cast<const char*>(data), size));
-      n["sha256"] = sha256;
+      n.details["sha256"] = sha256;
       notice = std::move(n);
     }
   }
@@ -326,10 +322,11 @@ bool in_temp_dir(const std::string& path) {
   return false;
 }
 
-Json yara_json(Json target, const YaraMatch& m) {
+Finding yara_finding(Json target, const YaraMatch& m) {
+  Finding y;
+  y.kind = Finding::Kind::kYara;
+  y.target = std::move(target);
   Json f;
-  f["kind"] = "yara";
-  f.update(target);
   f["rule"] = m.rule;
   f["namespace"] = m.ns;
   if (!m.tags.empty()) f["tags"] = m.tags;
@@ -350,7 +347,8 @@ Json yara_json(Json target, const YaraMatch& m) {
   for (const auto& s : m.strings)
     strings.push_back({{"id", s.identifier}, {"offset", s.offset}, {"data", s.data}});
   f["strings"] = strings;
-  return f;
+  y.rule = std::move(f);
+  return y;
 }
 
 namespace {
@@ -371,14 +369,14 @@ void tune_allocator_for_scans() {
 
 }  // namespace
 
-void scan_files(const FileScanOptions& opts, const ScanInputs& in, Reporter& reporter,
+void scan_files(const FileScanOptions& opts, const ScanInputs& in, FindingSink& sink,
                 ScanStats& stats) {
   std::vector<WalkEntry> entries = walk(opts.walk, stats);
   // Largest first: the long scans start early and the small ones fill the gaps at the end.
   std::sort(entries.begin(), entries.end(), [](const WalkEntry& a, const WalkEntry& b) {
     return a.size != b.size ? a.size > b.size : a.path < b.path;
   });
-  scan_entries(entries, opts, in, reporter, stats);
+  scan_entries(entries, opts, in, sink, stats);
 }
 
 std::vector<WalkEntry> walk(const WalkOptions& opts, ScanStats& stats) {
@@ -389,7 +387,7 @@ std::vector<WalkEntry> walk(const WalkOptions& opts, ScanStats& stats) {
 }
 
 void scan_entries(const std::vector<WalkEntry>& entries, const FileScanOptions& opts,
-                  const ScanInputs& in, Reporter& reporter, ScanStats& stats) {
+                  const ScanInputs& in, FindingSink& sink, ScanStats& stats) {
   tune_allocator_for_scans();
   uint64_t total_bytes = 0;
   for (const auto& e : entries) total_bytes += e.size;
@@ -407,7 +405,7 @@ void scan_entries(const std::vector<WalkEntry>& entries, const FileScanOptions& 
   for (unsigned t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       try {
-        Worker{opts, in, reporter, stats, progress, entries, next}.run();
+        Worker{opts, in, sink, stats, progress, entries, next}.run();
       } catch (...) {
         errors[t] = std::current_exception();
         next.store(entries.size());  // the others stop too

@@ -24,10 +24,10 @@ std::vector<WalkEntry> walk(const WalkOptions& opts, ScanStats& stats);
 
 // What a host scan matches against; shared by files, procs and net.
 struct ScanInputs {
-  const YaraRules* rules = nullptr;  // null: no YARA
-  const IocIndex* iocs = nullptr;    // null or empty: no indicators
+  const YaraRules* rules = nullptr;        // null: no YARA
+  const IocIndex* iocs = nullptr;          // null or empty: no indicators
   const host::UserNames* users = nullptr;  // null: owners as numbers
-  int yara_timeout_s = 60;           // per target (file, memory region); 0: none
+  int yara_timeout_s = 60;                 // per target (file, memory region); 0: none
 };
 
 struct FileScanOptions {
@@ -40,20 +40,20 @@ struct FileScanOptions {
   uint64_t map_min_size = 64 * 1024;
 };
 
-// Findings go to `reporter`, counts to `stats`. Never throws for a bad target (it is counted);
+// Findings go to `sink`, counts to `stats`. Never throws for a bad target (it is counted);
 // throws forage::Error only for a problem of the run itself.
-void scan_files(const FileScanOptions& opts, const ScanInputs& in, Reporter& reporter,
+void scan_files(const FileScanOptions& opts, const ScanInputs& in, FindingSink& sink,
                 ScanStats& stats);
 
 // The scan stage alone, over a walk's result (largest first is the caller's choice): files
 // gone or replaced since the walk are counted as "vanished" or "changed".
 void scan_entries(const std::vector<WalkEntry>& entries, const FileScanOptions& opts,
-                  const ScanInputs& in, Reporter& reporter, ScanStats& stats);
+                  const ScanInputs& in, FindingSink& sink, ScanStats& stats);
 
 // Directories where an executable is suspicious by itself.
 bool in_temp_dir(const std::string& path);
 
 // The "yara" finding for a match, with its target fields already set in `target`.
-Json yara_json(Json target, const YaraMatch& m);
+Finding yara_finding(Json target, const YaraMatch& m);
 
 }  // namespace forage::scanners

@@ -40,7 +40,6 @@ bool wanted(ioc::Type t) {
   }
 }
 
-
 // Line splitter over chunks: calls `line(text, number)` for each line, the last one even without
 // a newline. Lines longer than max_line are cut (the rest of the line is dropped).
 class LineFeeder {
@@ -86,8 +85,8 @@ class LineFeeder {
 class LogMatcher {
  public:
   LogMatcher(const std::string& path, const LogScanOptions& opts, const IocIndex& iocs,
-             Reporter& reporter)
-      : path_(path), kind_(host::log_kind(path)), opts_(opts), iocs_(iocs), reporter_(reporter) {}
+             FindingSink& sink)
+      : path_(path), kind_(host::log_kind(path)), opts_(opts), iocs_(iocs), sink_(sink) {}
 
   // Matches one unit of text (a line, a journal field); `where` is {"line":N} or {"offset":N}.
   void match(std::string_view text, const Json& where) {
@@ -99,16 +98,16 @@ class LogMatcher {
         break;
       }
       ++hits_;
-      Json f;
-      f["kind"] = "ioc";
-      f["path"] = path_;
-      for (const auto& [k, v] : where.items()) f[k] = v;
-      f["log"] = kind_;
-      f["match"] = "log";
-      f["ioc"] = ioc_json(*ind);
+      Finding f;
+      f.path = path_;
+      f.target["path"] = path_;
+      for (const auto& [k, v] : where.items()) f.target[k] = v;
+      f.target["log"] = kind_;
+      f.match = "log";
+      f.ioc = ioc_json(*ind);
       // One line of text, valid JSON whatever the bytes (dump replaces invalid UTF-8).
-      f["text"] = printable(text, kMaxText);
-      reporter_.finding(f);
+      f.details["text"] = printable(text, kMaxText);
+      sink_.add(std::move(f));
     }
   }
   bool truncated() const { return truncated_; }
@@ -117,7 +116,7 @@ class LogMatcher {
   std::string path_, kind_;
   const LogScanOptions& opts_;
   const IocIndex& iocs_;
-  Reporter& reporter_;
+  FindingSink& sink_;
   size_t hits_ = 0;
   bool truncated_ = false;
 };
@@ -135,9 +134,9 @@ uint64_t le64(const unsigned char* p) {
 
 // Streams a text log (plain or gzip) line by line. Returns false when stopped by the budget.
 bool scan_text_file(const std::string& path, const LogScanOptions& opts, const IocIndex& iocs,
-                    Reporter& reporter, ScanStats& stats) {
+                    FindingSink& sink, ScanStats& stats) {
   Fd fd = open_evidence(path);
-  LogMatcher m(path, opts, iocs, reporter);
+  LogMatcher m(path, opts, iocs, sink);
   bool stopped = false;
   LineFeeder feeder(opts.max_line, [&](std::string_view line, uint64_t n) {
     if (n % kStopEvery == 0 && stop_asked(opts)) {
@@ -183,8 +182,8 @@ bool scan_text_file(const std::string& path, const LogScanOptions& opts, const I
 }  // namespace
 
 void scan_log_text(std::string_view text, const std::string& path, const LogScanOptions& opts,
-                   const IocIndex& iocs, Reporter& reporter, ScanStats& stats) {
-  LogMatcher m(path, opts, iocs, reporter);
+                   const IocIndex& iocs, FindingSink& sink, ScanStats& stats) {
+  LogMatcher m(path, opts, iocs, sink);
   LineFeeder feeder(opts.max_line, [&](std::string_view line, uint64_t n) {
     Json where;
     where["line"] = n;
@@ -197,7 +196,7 @@ void scan_log_text(std::string_view text, const std::string& path, const LogScan
 }
 
 bool scan_journal_bytes(std::string_view data, const std::string& path, const LogScanOptions& opts,
-                        const IocIndex& iocs, Reporter& reporter, ScanStats& stats) {
+                        const IocIndex& iocs, FindingSink& sink, ScanStats& stats) {
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   const size_t size = data.size();
   if (size < 120 || std::memcmp(p, "LPKSHHRH", 8) != 0) {
@@ -213,7 +212,7 @@ bool scan_journal_bytes(std::string_view data, const std::string& path, const Lo
     return false;
   }
   uint64_t end = std::min<uint64_t>(size, header_size + std::min<uint64_t>(arena_size, size));
-  LogMatcher m(path, opts, iocs, reporter);
+  LogMatcher m(path, opts, iocs, sink);
   std::string plain_payload;
   uint64_t off = (header_size + 7) & ~uint64_t{7};
   uint64_t objects = 0, skipped_compressed = 0;
@@ -277,7 +276,7 @@ bool scan_journal_bytes(std::string_view data, const std::string& path, const Lo
   return true;
 }
 
-void scan_logs(const LogScanOptions& opts, const IocIndex& iocs, Reporter& reporter,
+void scan_logs(const LogScanOptions& opts, const IocIndex& iocs, FindingSink& sink,
                ScanStats& stats) {
   std::vector<std::string> files;
   auto skipped = [&stats](std::string_view reason, const std::string& path,
@@ -298,8 +297,8 @@ void scan_logs(const LogScanOptions& opts, const IocIndex& iocs, Reporter& repor
         Fd fd = open_evidence(f);
         std::string bytes = read_all(fd.get(), f, kMaxJournal);
         if (opts.pace) opts.pace(bytes.size());
-        scan_journal_bytes(bytes, f, opts, iocs, reporter, stats);
-      } else if (!scan_text_file(f, opts, iocs, reporter, stats)) {
+        scan_journal_bytes(bytes, f, opts, iocs, sink, stats);
+      } else if (!scan_text_file(f, opts, iocs, sink, stats)) {
         for (size_t j = i + 1; j < files.size(); ++j) stats.skipped("budget", files[j], true);
         return;
       }

@@ -36,16 +36,16 @@ struct LogScanOptions {
 // journal hits carry "offset" (of the DATA object) instead of "line". Unreadable files are
 // counted "unreadable" (incomplete); a journal compressed with XZ or LZ4 objects is counted
 // in "journal_objects_skipped".
-void scan_logs(const LogScanOptions& opts, const IocIndex& iocs, Reporter& reporter,
+void scan_logs(const LogScanOptions& opts, const IocIndex& iocs, FindingSink& sink,
                ScanStats& stats);
 
 // One log's text (already decompressed): exposed for the tests.
 void scan_log_text(std::string_view text, const std::string& path, const LogScanOptions& opts,
-                   const IocIndex& iocs, Reporter& reporter, ScanStats& stats);
+                   const IocIndex& iocs, FindingSink& sink, ScanStats& stats);
 
 // One journal file's bytes. Returns false (after counting the reason) when it is not a journal
 // file forage can read.
 bool scan_journal_bytes(std::string_view data, const std::string& path, const LogScanOptions& opts,
-                        const IocIndex& iocs, Reporter& reporter, ScanStats& stats);
+                        const IocIndex& iocs, FindingSink& sink, ScanStats& stats);
 
 }  // namespace forage::scanners

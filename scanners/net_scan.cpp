@@ -20,9 +20,9 @@
 
 namespace forage::scanners {
 
+using host::endpoint;
 using host::list_pids;
 using host::parse_proc_net;
-using host::endpoint;
 using host::socket_owners;
 
 namespace {
@@ -35,7 +35,7 @@ std::string readlink_str(const std::string& path) {
 
 }  // namespace
 
-void scan_net(const NetScanOptions& opts, const ScanInputs& in, Reporter& reporter,
+void scan_net(const NetScanOptions& opts, const ScanInputs& in, FindingSink& sink,
               ScanStats& stats) {
   // One reader per network namespace: the namespace's sockets as seen by a process inside it.
   std::vector<std::pair<std::string, std::string>> namespaces;  // (netns id, net dir)
@@ -108,26 +108,27 @@ void scan_net(const NetScanOptions& opts, const ScanInputs& in, Reporter& report
         if (!hit) continue;
         auto it = owners.find(s.inode);
         std::vector<int> holders = it == owners.end() ? std::vector<int>() : it->second;
-        Json f;
-        f["kind"] = "ioc";
+        Finding f;
+        f.pids = holders;
+        Json& t = f.target;
         if (holders.empty()) {
-          f["pid"] = nullptr;
+          t["pid"] = nullptr;
         } else {
-          f["pid"] = holders.front();
-          f["process"] = name_of(holders.front());
-          if (holders.size() > 1) f["pids"] = holders;
+          t["pid"] = holders.front();
+          t["process"] = name_of(holders.front());
+          if (holders.size() > 1) t["pids"] = holders;
         }
-        f["proto"] = proto;
-        f["local"] = endpoint(s, false);
-        f["remote"] = endpoint(s, true);
-        f["state"] = s.state;
-        f["uid"] = s.uid;
-        if (in.users) f["owner"] = in.users->name(s.uid);
-        f["inode"] = s.inode;
-        f["netns"] = ns;
-        f["match"] = side;
-        f["ioc"] = ioc_json(*hit);
-        reporter.finding(f);
+        t["proto"] = proto;
+        t["local"] = endpoint(s, false);
+        t["remote"] = endpoint(s, true);
+        t["state"] = s.state;
+        t["uid"] = s.uid;
+        if (in.users) t["owner"] = in.users->name(s.uid);
+        t["inode"] = s.inode;
+        t["netns"] = ns;
+        f.match = side;
+        f.ioc = ioc_json(*hit);
+        sink.add(std::move(f));
       }
     }
   }

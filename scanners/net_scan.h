@@ -24,7 +24,7 @@ struct NetScanOptions {
   bool listening = true;       // also match listening/unconnected sockets' local addresses
 };
 
-void scan_net(const NetScanOptions& opts, const ScanInputs& in, Reporter& reporter,
+void scan_net(const NetScanOptions& opts, const ScanInputs& in, FindingSink& sink,
               ScanStats& stats);
 
 }  // namespace forage::scanners

@@ -8,7 +8,9 @@ namespace forage::scanners::pcap {
 namespace {
 
 // Headers are read byte by byte: captured data has no alignment guarantee.
-inline uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+inline uint16_t be16(const uint8_t* p) {
+  return uint16_t(p[0] << 8 | p[1]);
+}
 inline uint32_t be32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
 }
@@ -24,7 +26,7 @@ constexpr uint16_t kEtherQinQOld = 0x9100;  // pre-802.1ad QinQ, still seen on s
 constexpr uint16_t kEtherMplsUnicast = 0x8847;
 constexpr uint16_t kEtherMplsMulticast = 0x8848;
 constexpr uint16_t kEtherPppoeSession = 0x8864;
-constexpr int kMaxVlanTags = 8;             // more is a loop of garbage, not a network
+constexpr int kMaxVlanTags = 8;  // more is a loop of garbage, not a network
 constexpr int kMaxMplsLabels = 16;
 constexpr int kMaxIpv6ExtHeaders = 16;
 constexpr uint16_t kArphrdNetlink = 824;  // SLL of netlink monitor: "protocol" is a netlink family

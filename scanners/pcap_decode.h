@@ -11,14 +11,14 @@ namespace forage::scanners::pcap {
 
 // LINKTYPE_ values of the capture file formats (tcpdump.org/linktypes.html). libpcap's DLT_ values
 // differ for raw IP (DLT_RAW is 12 or 14); linktype_from_dlt() maps them.
-inline constexpr int kLinkNull = 0;       // BSD loopback: 4-byte address family, host byte order
-inline constexpr int kLinkEthernet = 1;   // Ethernet: 802.1Q/802.1ad tags, MPLS, PPPoE inside
-inline constexpr int kLinkRaw = 101;      // raw IPv4 or IPv6 (version nibble)
-inline constexpr int kLinkLoop = 108;     // OpenBSD loopback: address family, network byte order
-inline constexpr int kLinkSll = 113;      // Linux cooked capture v1 ("any" before libpcap 1.10)
-inline constexpr int kLinkIpv4 = 228;     // raw IPv4 only
-inline constexpr int kLinkIpv6 = 229;     // raw IPv6 only
-inline constexpr int kLinkSll2 = 276;     // Linux cooked capture v2
+inline constexpr int kLinkNull = 0;      // BSD loopback: 4-byte address family, host byte order
+inline constexpr int kLinkEthernet = 1;  // Ethernet: 802.1Q/802.1ad tags, MPLS, PPPoE inside
+inline constexpr int kLinkRaw = 101;     // raw IPv4 or IPv6 (version nibble)
+inline constexpr int kLinkLoop = 108;    // OpenBSD loopback: address family, network byte order
+inline constexpr int kLinkSll = 113;     // Linux cooked capture v1 ("any" before libpcap 1.10)
+inline constexpr int kLinkIpv4 = 228;    // raw IPv4 only
+inline constexpr int kLinkIpv6 = 229;    // raw IPv6 only
+inline constexpr int kLinkSll2 = 276;    // Linux cooked capture v2
 
 // LINKTYPE_ value of a libpcap DLT_ value (they only differ for raw IP and a few others).
 int linktype_from_dlt(int dlt);
@@ -37,13 +37,13 @@ enum class Decoded : uint8_t {
 };
 
 struct PacketInfo {
-  uint8_t version = 0;  // 4 or 6 when kIp
-  uint8_t proto = 0;    // transport protocol after IPv6 extension headers; 255 when unknown
+  uint8_t version = 0;     // 4 or 6 when kIp
+  uint8_t proto = 0;       // transport protocol after IPv6 extension headers; 255 when unknown
   bool fragment = false;   // part of a fragmented datagram
   bool has_ports = false;  // TCP/UDP/SCTP/DCCP/UDP-Lite ports present (first fragment only)
   uint16_t sport = 0, dport = 0;
-  uint16_t ethertype = 0;  // for kNotIp: the ethertype or address family that was not IP
-  uint8_t vlan_tags = 0;   // 802.1Q/802.1ad tags passed over
+  uint16_t ethertype = 0;       // for kNotIp: the ethertype or address family that was not IP
+  uint8_t vlan_tags = 0;        // 802.1Q/802.1ad tags passed over
   uint32_t src4 = 0, dst4 = 0;  // IPv4, host byte order
   uint8_t src6[16], dst6[16];   // IPv6 (not initialised for IPv4)
 };

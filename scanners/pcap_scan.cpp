@@ -155,7 +155,8 @@ class MatchWriter {
   std::vector<std::string> finish() {
     std::vector<std::string> done;
     for (auto& [lt, out] : outs_) {
-      bool ok = pcap_dump_flush(out.dumper.get()) == 0 && !std::ferror(pcap_dump_file(out.dumper.get()));
+      bool ok =
+          pcap_dump_flush(out.dumper.get()) == 0 && !std::ferror(pcap_dump_file(out.dumper.get()));
       out.dumper.reset();
       if (ok && std::rename(out.partial.c_str(), out.final.c_str()) == 0) {
         done.push_back(out.final);
@@ -189,9 +190,8 @@ class MatchWriter {
     }
     out.partial = out.final + ".partial";
     // Classic microsecond pcap: the format every tool reads (sub-microsecond digits are dropped).
-    out.dead.reset(pcap_open_dead_with_tstamp_precision(pcap::dlt_from_linktype(linktype),
-                                                        int(kDumpSnaplen),
-                                                        PCAP_TSTAMP_PRECISION_MICRO));
+    out.dead.reset(pcap_open_dead_with_tstamp_precision(
+        pcap::dlt_from_linktype(linktype), int(kDumpSnaplen), PCAP_TSTAMP_PRECISION_MICRO));
     if (!out.dead) {
       failed_ = true;
       error_ = out.final + ": cannot write link type " + pcap::linktype_name(linktype);
@@ -294,13 +294,14 @@ class CaptureScan {
     if (auto s = live.stats()) {
       kernel_ = *s;
       if (s->dropped > 0 || s->if_dropped > 0)
-        spdlog::warn("interface {}: the kernel dropped {} packets (interface: {}); the scan missed them",
-                     live.name(), s->dropped, s->if_dropped);
+        spdlog::warn(
+            "interface {}: the kernel dropped {} packets (interface: {}); the scan missed them",
+            live.name(), s->dropped, s->if_dropped);
     }
     live_ = true;
   }
 
-  int report(Reporter& report, double seconds) {
+  PcapResult finish(FindingSink& sink, double seconds) {
     // Findings in order of first appearance: the timeline of the incident.
     std::vector<std::pair<const ioc::Indicator*, const Hit*>> order;
     for (const auto& [ind, hit] : hits_) order.emplace_back(ind, &hit);
@@ -308,7 +309,7 @@ class CaptureScan {
       if (a.second->first_ns != b.second->first_ns) return a.second->first_ns < b.second->first_ns;
       return a.first->value < b.first->value;
     });
-    for (const auto& [ind, hit] : order) report.finding(finding(*ind, *hit));
+    for (const auto& [ind, hit] : order) sink.add(finding(*ind, *hit));
 
     std::vector<std::string> written;
     if (writer_) {
@@ -356,13 +357,12 @@ class CaptureScan {
     if (interrupted_) s["interrupted"] = true;
     s["errors"] = errors_;
     s["seconds"] = std::round(seconds * 1000) / 1000;
-    report.summary(s);
 
     if (unsupported > 0)
       spdlog::warn("{} packets of link types this scanner does not read were skipped", unsupported);
     bool incomplete = !errors_.empty() || unsupported > 0 || (interrupted_ && !live_) ||
                       kernel_.dropped > 0 || kernel_.if_dropped > 0;
-    return static_cast<int>(report.exit_code(incomplete));
+    return PcapResult{std::move(s), incomplete};
   }
 
  private:
@@ -437,14 +437,18 @@ class CaptureScan {
     Addr other = info.version == 4 ? addr_v4(is_src ? info.dst4 : info.src4)
                                    : addr_v6(is_src ? info.dst6 : info.src6);
     if (ind.type == ioc::Type::kCidr) {
-      if (h.ioc_addresses.size() < kMaxIocAddresses) h.ioc_addresses.insert(self);
-      else if (!h.ioc_addresses.count(self)) h.ioc_addresses_capped = true;
+      if (h.ioc_addresses.size() < kMaxIocAddresses)
+        h.ioc_addresses.insert(self);
+      else if (!h.ioc_addresses.count(self))
+        h.ioc_addresses_capped = true;
     }
     uint16_t self_port = is_src ? info.sport : info.dport;
     uint16_t other_port = is_src ? info.dport : info.sport;
     if (info.has_ports) {
-      if (h.ioc_ports.size() < kMaxIocPorts) h.ioc_ports.insert(self_port);
-      else if (!h.ioc_ports.count(self_port)) h.ioc_ports_capped = true;
+      if (h.ioc_ports.size() < kMaxIocPorts)
+        h.ioc_ports.insert(self_port);
+      else if (!h.ioc_ports.count(self_port))
+        h.ioc_ports_capped = true;
     }
     auto it = h.peers.find(other);
     if (it == h.peers.end()) {
@@ -458,17 +462,19 @@ class CaptureScan {
     ++peer.packets;
     peer.bytes += p.len;
     if (info.has_ports) {
-      if (peer.ports.size() < kMaxPortsPerPeer) peer.ports.insert(other_port);
-      else if (!peer.ports.count(other_port)) peer.ports_capped = true;
+      if (peer.ports.size() < kMaxPortsPerPeer)
+        peer.ports.insert(other_port);
+      else if (!peer.ports.count(other_port))
+        peer.ports_capped = true;
     }
   }
 
-  Json finding(const ioc::Indicator& ind, const Hit& h) const {
-    Json f;
-    f["kind"] = "ioc";
+  Finding finding(const ioc::Indicator& ind, const Hit& h) const {
+    Finding out;
     Json caps = Json::array();
     for (uint32_t c : h.captures) caps.push_back(captures_[c]);
-    f["pcap"] = caps;
+    out.target["pcap"] = caps;
+    Json& f = out.details;
     Json i;
     i["type"] = std::string(ioc::type_name(ind.type));
     i["value"] = ind.value;
@@ -476,7 +482,7 @@ class CaptureScan {
     std::string tlp = ind.tlp.empty() ? iocs_.tlp : ind.tlp;
     if (!tlp.empty()) i["tlp"] = tlp;
     if (!ind.context.empty()) i["context"] = ind.context;
-    f["ioc"] = i;
+    out.ioc = std::move(i);
     f["first_seen"] = utc(h.first_ns);
     f["last_seen"] = utc(h.last_ns);
     f["packets"] = h.packets_from + h.packets_to;
@@ -489,9 +495,8 @@ class CaptureScan {
     f["protocols"] = protos;
     if (ind.type == ioc::Type::kCidr) {
       std::vector<Addr> a(h.ioc_addresses.begin(), h.ioc_addresses.end());
-      std::sort(a.begin(), a.end(), [](const Addr& x, const Addr& y) {
-        return std::memcmp(x.b, y.b, 16) < 0;
-      });
+      std::sort(a.begin(), a.end(),
+                [](const Addr& x, const Addr& y) { return std::memcmp(x.b, y.b, 16) < 0; });
       Json addrs = Json::array();
       for (const auto& x : a) addrs.push_back(addr_text(x));
       f["ioc_addresses"] = addrs;
@@ -516,7 +521,7 @@ class CaptureScan {
     f["peers"] = pj;
     f["peers_total"] = h.peers.size();
     if (h.untracked_peer_packets) f["untracked_peer_packets"] = h.untracked_peer_packets;
-    return f;
+    return out;
   }
 
   // The --filter program for a link type, compiled on first use; nullptr for no filtering.
@@ -611,13 +616,14 @@ void walk(const std::string& dir, int depth, std::vector<Target>& out, CaptureSc
 }
 
 bool same_file(const std::string& a, const std::string& b) {
-  struct stat sa {}, sb {};
+  struct stat sa {
+  }, sb{};
   return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
          sa.st_ino == sb.st_ino;
 }
 
-int scan_offline(const PcapScanOptions& o, CaptureScan& scan, Reporter& report,
-                 std::chrono::steady_clock::time_point t0) {
+PcapResult scan_offline(const PcapScanOptions& o, CaptureScan& scan, FindingSink& sink,
+                        std::chrono::steady_clock::time_point t0) {
   bool stdin_input = std::find(o.inputs.begin(), o.inputs.end(), "-") != o.inputs.end();
   if (stdin_input && o.inputs.size() > 1)
     throw Error("'-' (stdin) must be the only capture: captures are scanned in time order");
@@ -630,8 +636,10 @@ int scan_offline(const PcapScanOptions& o, CaptureScan& scan, Reporter& report,
     }
     struct stat st {};
     if (::stat(in.c_str(), &st) != 0) throw system_error(in, errno);
-    if (S_ISDIR(st.st_mode)) walk(in, 0, targets, scan);
-    else targets.push_back(Target{in});
+    if (S_ISDIR(st.st_mode))
+      walk(in, 0, targets, scan);
+    else
+      targets.push_back(Target{in});
   }
   if (!o.write_matches.empty())
     for (const auto& t : targets)
@@ -667,9 +675,8 @@ int scan_offline(const PcapScanOptions& o, CaptureScan& scan, Reporter& report,
     throw Error(failures.front());
   }
   for (const auto& f : failures) scan.error(f);
-  std::stable_sort(usable.begin(), usable.end(), [](const Target& a, const Target& b) {
-    return a.first_ns < b.first_ns;
-  });
+  std::stable_sort(usable.begin(), usable.end(),
+                   [](const Target& a, const Target& b) { return a.first_ns < b.first_ns; });
 
   for (const auto& t : usable) {
     if (host::stop_requested()) break;
@@ -684,12 +691,12 @@ int scan_offline(const PcapScanOptions& o, CaptureScan& scan, Reporter& report,
     scan.scan_source(*src, id);
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return scan.report(report, secs);
+  return scan.finish(sink, secs);
 }
 
 }  // namespace
 
-int scan_pcap(const PcapScanOptions& o, const ioc::IocSet& iocs, Reporter& report) {
+PcapResult scan_pcap(const PcapScanOptions& o, const ioc::IocSet& iocs, FindingSink& sink) {
   auto t0 = std::chrono::steady_clock::now();
   bool live = !o.interface.empty();
   if (live == !o.inputs.empty())
@@ -713,11 +720,12 @@ int scan_pcap(const PcapScanOptions& o, const ioc::IocSet& iocs, Reporter& repor
     for (const auto& i : iocs.indicators)
       if (!ioc::is_network(i.type)) ++by_type[std::string(ioc::type_name(i.type))];
     std::string list;
-    for (const auto& [t, n] : by_type) list += (list.empty() ? "" : ", ") + t + " " + std::to_string(n);
+    for (const auto& [t, n] : by_type)
+      list += (list.empty() ? "" : ", ") + t + " " + std::to_string(n);
     spdlog::info("note: {} indicator(s) that are not IP addresses or networks are ignored{}",
                  ignored, list.empty() ? "" : " (" + list + ")");
   }
-  if (!live) return scan_offline(o, scan, report, t0);
+  if (!live) return scan_offline(o, scan, sink, t0);
 
   pcap::LiveOptions lo;
   lo.interface = o.interface;
@@ -735,7 +743,7 @@ int scan_pcap(const PcapScanOptions& o, const ioc::IocSet& iocs, Reporter& repor
   uint32_t id = scan.add_capture("live:" + o.interface);
   scan.scan_live(cap, id);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return scan.report(report, secs);
+  return scan.finish(sink, secs);
 }
 
 }  // namespace forage::scanners

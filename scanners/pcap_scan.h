@@ -30,10 +30,18 @@ struct PcapScanOptions {
   std::string write_matches;
 };
 
-// Runs the scan. Findings and the summary go through `report`; progress and problems are logged
-// on stderr. Returns the exit code (0 nothing, 1 findings, 3 incomplete). Throws forage::Error on
-// usage errors and when no input could be opened (the message names the file or interface).
-// SIGINT/SIGTERM stop the scan cleanly: the findings so far and the summary are still written.
-int scan_pcap(const PcapScanOptions& o, const ioc::IocSet& iocs, Reporter& report);
+// What a capture scan gives besides its findings: the fields of its summary line (packets,
+// link types, errors...) and whether it is incomplete (a capture unreadable, packets dropped or
+// of link types not read, an offline scan interrupted).
+struct PcapResult {
+  Json summary;
+  bool incomplete = false;
+};
+
+// Runs the scan. Findings go to `sink`, one per indicator seen, in order of first appearance;
+// progress and problems are logged on stderr. Throws forage::Error on usage errors and when no
+// input could be opened (the message names the file or interface). SIGINT/SIGTERM stop the scan
+// cleanly: the findings so far and the summary are still given.
+PcapResult scan_pcap(const PcapScanOptions& o, const ioc::IocSet& iocs, FindingSink& sink);
 
 }  // namespace forage::scanners

@@ -19,15 +19,20 @@
 
 namespace forage::scanners::pcap {
 
-void PcapCloser::operator()(pcap_t* p) const { pcap_close(p); }
-void DumperCloser::operator()(pcap_dumper_t* d) const { pcap_dump_close(d); }
+void PcapCloser::operator()(pcap_t* p) const {
+  pcap_close(p);
+}
+void DumperCloser::operator()(pcap_dumper_t* d) const {
+  pcap_dump_close(d);
+}
 
 // --- BPF ---
 
 BpfProgram::BpfProgram(int dlt, const std::string& expr) : prog_(new bpf_program{}) {
   // A dead handle is all pcap_compile needs: the link type and a snap length.
   PcapHandle dead(pcap_open_dead(dlt, 262144));
-  if (!dead) throw Error("--filter: cannot compile for link type " + linktype_name(linktype_from_dlt(dlt)));
+  if (!dead)
+    throw Error("--filter: cannot compile for link type " + linktype_name(linktype_from_dlt(dlt)));
   if (pcap_compile(dead.get(), prog_.get(), expr.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
     std::string why = pcap_geterr(dead.get());
     prog_.reset();
@@ -46,7 +51,9 @@ BpfProgram& BpfProgram::operator=(BpfProgram&& o) noexcept {
   return *this;
 }
 
-BpfProgram::~BpfProgram() { reset(); }
+BpfProgram::~BpfProgram() {
+  reset();
+}
 
 void BpfProgram::reset() {
   if (prog_) pcap_freecode(prog_.get());
@@ -161,7 +168,8 @@ std::string not_a_capture(const unsigned char* m, size_t n) {
     return "zstd-compressed: decompress it first (only gzip is read directly)";
   if (starts({0xfd, '7', 'z', 'X', 'Z'}))
     return "xz-compressed: decompress it first (only gzip is read directly)";
-  if (starts({'B', 'Z', 'h'})) return "bzip2-compressed: decompress it first (only gzip is read directly)";
+  if (starts({'B', 'Z', 'h'}))
+    return "bzip2-compressed: decompress it first (only gzip is read directly)";
   return "not a capture file (no pcap or pcapng signature)";
 }
 
@@ -206,13 +214,12 @@ class LibpcapFileReader : public PacketSource {
   std::shared_ptr<std::string> gz_error_;
 };
 
-std::unique_ptr<PacketSource> reader_for(FilePtr f, Kind kind, const std::string& name,
-                                         bool gz, std::shared_ptr<std::string> gz_error) {
+std::unique_ptr<PacketSource> reader_for(FilePtr f, Kind kind, const std::string& name, bool gz,
+                                         std::shared_ptr<std::string> gz_error) {
   if (kind == Kind::kPcapng)
     return std::make_unique<PcapngReader>(std::move(f), name, gz ? "pcapng.gz" : "pcapng");
   char errbuf[PCAP_ERRBUF_SIZE] = "";
-  pcap_t* p =
-      pcap_fopen_offline_with_tstamp_precision(f.get(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  pcap_t* p = pcap_fopen_offline_with_tstamp_precision(f.get(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
   if (!p) throw Error(name + ": " + errbuf);
   f.release();  // pcap_close() closes it from now on
   return std::make_unique<LibpcapFileReader>(PcapHandle(p), name, gz ? "pcap.gz" : "pcap",
@@ -248,8 +255,9 @@ std::unique_ptr<PacketSource> open_capture(Fd fd, const std::string& name) {
 
   if (kind == Kind::kGzip) {
     if (!seekable)
-      throw Error(name + ": gzip-compressed input on a pipe: decompress it first (zcat F | forage "
-                         "scan pcap -)");
+      throw Error(name +
+                  ": gzip-compressed input on a pipe: decompress it first (zcat F | forage "
+                  "scan pcap -)");
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     auto* s = new GzStream;
     s->error = std::make_shared<std::string>();
@@ -384,7 +392,6 @@ PacketSource::Next LiveCapture::next(Packet& pkt) {
   error_ = pcap_geterr(p_.get());
   return Next::kError;
 }
-
 
 std::optional<LiveCapture::Stats> LiveCapture::stats() const {
   pcap_stat s{};

@@ -94,8 +94,8 @@ struct LiveOptions {
   std::string interface;  // "any" for every interface (Linux cooked capture)
   int snaplen = 128;      // enough for link, VLAN, IPv6 with extension headers and ports
   bool promisc = false;
-  int timeout_ms = 200;   // how often next() returns kTimeout so the caller can check its clock
-  std::string filter;     // BPF expression run in the kernel; empty for none
+  int timeout_ms = 200;  // how often next() returns kTimeout so the caller can check its clock
+  std::string filter;    // BPF expression run in the kernel; empty for none
 };
 
 class LiveCapture : public PacketSource {

@@ -25,9 +25,9 @@ namespace forage::scanners {
 
 using host::list_pids;
 using host::parse_maps;
-using host::region_skip_reason;
 using host::ProcInfo;
 using host::read_proc;
+using host::region_skip_reason;
 namespace {
 
 constexpr unsigned kMaxThreads = 32;  // libyara's limit on scanners alive at once
@@ -107,7 +107,7 @@ class ExeHashCache {
 struct ProcWorker {
   const ProcScanOptions& opts;
   const ScanInputs& in;
-  Reporter& reporter;
+  FindingSink& sink;
   ScanStats& stats;
   Progress& progress;
   ExeHashCache& exe_hashes;
@@ -138,12 +138,12 @@ struct ProcWorker {
   }
 
   void ioc_finding(const Json& target, const char* match, const ioc::Indicator& ind) {
-    Json f;
-    f["kind"] = "ioc";
-    f.update(target);
-    f["match"] = match;
-    f["ioc"] = ioc_json(ind);
-    reporter.finding(f);
+    Finding f;
+    f.pids = {target["pid"].get<int>()};
+    f.target = target;
+    f.match = match;
+    f.ioc = ioc_json(ind);
+    sink.add(std::move(f));
   }
 
   void scan_one(int pid, YaraScanner* yara, std::vector<uint8_t>& buf) {
@@ -186,16 +186,31 @@ struct ProcWorker {
             ioc_finding(t, hash_name(a), *ind);
           }
       if (p.exe_deleted) {
-        Json n = target;
-        n["notice"] = "process runs a deleted executable";
-        if (digests.count(HashAlgo::kSha256)) n["sha256"] = digests[HashAlgo::kSha256];
-        reporter.notice(n);
+        Finding n;
+        n.kind = Finding::Kind::kNotice;
+        n.pids = {pid};
+        n.target = target;
+        n.notice = "process runs a deleted executable";
+        if (digests.count(HashAlgo::kSha256)) n.details["sha256"] = digests[HashAlgo::kSha256];
+        sink.add(std::move(n));
       }
     }
 
     uint64_t bytes = 0;
     if (yara && !scan_memory(p, owner, target, *yara, buf, bytes)) return;
     stats.scanned(bytes);
+  }
+
+  // Up to len bytes of the target's memory from address `start`; fewer at an unmapped page.
+  static size_t read_region(int mem, uint64_t start, uint64_t len, uint8_t* out) {
+    size_t got = 0;
+    while (got < len) {
+      ssize_t n = ::pread(mem, out + got, len - got, static_cast<off_t>(start + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    return got;
   }
 
   // False when the process could not be scanned at all (counted as skipped).
@@ -241,7 +256,7 @@ struct ProcWorker {
 
     // One finding per (rule, namespace) per process: the first region, and how many matched.
     struct Hit {
-      Json finding;
+      Finding finding;
       size_t regions = 0;
     };
     std::map<std::pair<std::string, std::string>, Hit> hits;
@@ -258,14 +273,7 @@ struct ProcWorker {
         len = opts.max_region_size;
       }
       if (buf.size() < len) buf.resize(len);
-      size_t got = 0;
-      while (got < len) {
-        ssize_t n =
-            ::pread(mem.get(), buf.data() + got, len - got, static_cast<off_t>(r.start + got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += static_cast<size_t>(n);
-      }
+      size_t got = read_region(mem.get(), r.start, len, buf.data());
       if (got == 0) {
         // EIO: a guard page, memory gone since maps was read, or the process exited.
         stats.bump("regions_skipped", "io-error");
@@ -282,7 +290,8 @@ struct ProcWorker {
           t["region"] = hex_address(r.start) + "-" + hex_address(r.end);
           t["region_perms"] = r.perms;
           if (!r.path.empty()) t["region_path"] = r.path;
-          hits[key] = Hit{yara_json(t, m), 1};
+          hits[key] = Hit{yara_finding(t, m), 1};
+          hits[key].finding.pids = {p.pid};
           order.push_back(key);
         } else {
           ++it->second.regions;
@@ -294,8 +303,8 @@ struct ProcWorker {
     if (buf.size() > (64u << 20)) std::vector<uint8_t>().swap(buf);
     for (const auto& key : order) {
       Hit& h = hits[key];
-      h.finding["regions_matched"] = h.regions;
-      reporter.finding(h.finding);
+      h.finding.details["regions_matched"] = h.regions;
+      sink.add(std::move(h.finding));
     }
     return true;
   }
@@ -309,7 +318,7 @@ struct ProcWorker {
 
 }  // namespace
 
-void scan_procs(const ProcScanOptions& opts, const ScanInputs& in, Reporter& reporter,
+void scan_procs(const ProcScanOptions& opts, const ScanInputs& in, FindingSink& sink,
                 ScanStats& stats) {
   std::vector<int> pids = opts.pids.empty() ? list_pids(opts.proc_root) : opts.pids;
   if (opts.pids.empty() && pids.empty())
@@ -331,7 +340,7 @@ void scan_procs(const ProcScanOptions& opts, const ScanInputs& in, Reporter& rep
   for (unsigned t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
       try {
-        ProcWorker{opts, in, reporter, stats, progress, exe_hashes, pids, next}.run();
+        ProcWorker{opts, in, sink, stats, progress, exe_hashes, pids, next}.run();
       } catch (...) {
         errors[t] = std::current_exception();
         next.store(pids.size());

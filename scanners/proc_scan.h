@@ -19,7 +19,7 @@ struct ProcScanOptions {
   bool progress = false;
 };
 
-void scan_procs(const ProcScanOptions& opts, const ScanInputs& in, Reporter& reporter,
+void scan_procs(const ProcScanOptions& opts, const ScanInputs& in, FindingSink& sink,
                 ScanStats& stats);
 
 }  // namespace forage::scanners

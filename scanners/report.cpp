@@ -19,35 +19,23 @@ std::string plain(const Json& v) {
   return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void Reporter::finding(const Json& f) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++findings_;
-  }
-  write(f);
-}
-
-void Reporter::notice(const Json& f) {
-  Json n = f;
-  n["kind"] = "notice";
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++notices_;
-  }
-  write(n);
-}
-
-void Reporter::write(const Json& finding) {
+void Reporter::add(Finding f) {
+  Json line = f.to_json();
   std::lock_guard<std::mutex> lock(mu_);
-  Json stamped;
-  if (hook_) {
-    stamped = finding;
-    if (!hook_(stamped)) return;
-  }
-  const Json& f = hook_ ? stamped : finding;
+  ++(f.kind == Finding::Kind::kNotice ? notices_ : findings_);
+  write(line);
+}
+
+// Under mu_.
+void Reporter::write(const Json& f) {
   std::string line;
   if (json_) {
     line = f.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  } else if (f.value("kind", "") == "summary") {
+    line = "summary";
+    for (const auto& [k, v] : f.items())
+      if (k != "kind") line += "\t" + k + "=" + plain(v);
+    line += "\n";
   } else {
     // kind, target, then every other field as key=value.
     std::string target;
@@ -64,7 +52,7 @@ void Reporter::write(const Json& finding) {
   std::fflush(out_);
 }
 
-void Reporter::summary(Json s) {
+void Reporter::summary(Json s, const std::optional<std::string>& tlp) {
   std::lock_guard<std::mutex> lock(mu_);
   Json line;
   line["kind"] = "summary";
@@ -72,18 +60,8 @@ void Reporter::summary(Json s) {
   line["notices"] = notices_;
   for (auto& [k, v] : s.items())
     if (k != "kind" && k != "findings" && k != "notices") line[k] = v;
-  if (hook_ && !hook_(line)) return;
-  std::string text;
-  if (json_) {
-    text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  } else {
-    text = "summary";
-    for (const auto& [k, v] : line.items())
-      if (k != "kind") text += "\t" + k + "=" + plain(v);
-    text += "\n";
-  }
-  std::fwrite(text.data(), 1, text.size(), out_);
-  std::fflush(out_);
+  if (tlp) line["tlp"] = *tlp;
+  write(line);
 }
 
 size_t Reporter::findings() const {

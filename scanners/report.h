@@ -3,43 +3,33 @@
 #pragma once
 
 #include <cstdio>
-#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "scanners/finding.h"
 
 namespace forage::scanners {
 
-using Json = nlohmann::ordered_json;
-
-class Reporter {
+class Reporter : public FindingSink {
  public:
   // json: JSON lines; otherwise a table. Thread-safe: scan threads report concurrently.
   Reporter(bool json, std::FILE* out = stdout) : json_(json), out_(out) {}
 
-  // A finding has at least "kind" ("yara", "ioc", "notice", ...) and its target
-  // ("path", "pid" or "pcap"); see DESIGN.md "CLI surface".
-  void finding(const Json& f);
-  // Worth a look but not a detection ("ELF executable in /tmp", a deleted executable): printed
-  // like a finding with kind "notice", counted apart ("notices" in the summary), and not
-  // turning the exit code to 1.
-  void notice(const Json& f);
+  // Prints a finding; a notice (worth a look but not a detection: "ELF executable in /tmp", a
+  // deleted executable) is counted apart ("notices" in the summary) and does not turn the exit
+  // code to 1.
+  void add(Finding f) override;
   // The closing line: targets scanned, skipped (by reason), findings, bytes, seconds, ...
-  // "findings" is filled in here. Call once.
-  void summary(Json s);
+  // "findings" and "notices" are filled in here. Call once. `tlp`: stamped last, as on findings.
+  void summary(Json s, const std::optional<std::string>& tlp = std::nullopt);
 
   size_t findings() const;
   // Everything a run may add to its findings: 1 findings, 3 incomplete, 0 clean.
   Exit exit_code(bool incomplete) const;
-
-  // Sees every line (finding, notice, summary) before it is written, under the output lock, and
-  // may add fields or drop it (return false). `forage sweep` stamps the broadcast's TLP label on
-  // every line and learns which pids were hit without a second pass over the output.
-  using Hook = std::function<bool(Json& line)>;
-  void set_hook(Hook hook) { hook_ = std::move(hook); }
 
  private:
   bool json_;
@@ -47,8 +37,7 @@ class Reporter {
   mutable std::mutex mu_;
   size_t findings_ = 0;
   size_t notices_ = 0;
-  Hook hook_;
-  void write(const Json& f);
+  void write(const Json& line);
 };
 
 // One line of text for a JSON value (for the table form): strings unquoted, control characters

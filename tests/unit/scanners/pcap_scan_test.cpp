@@ -65,7 +65,9 @@ Result scan(PcapScanOptions o, const ioc::IocSet& set = iocs()) {
   {
     scanners::Reporter report(true, out);
     try {
-      r.exit = scanners::scan_pcap(o, set, report);
+      scanners::PcapResult res = scanners::scan_pcap(o, set, report);
+      report.summary(res.summary);
+      r.exit = static_cast<int>(report.exit_code(res.incomplete));
     } catch (const Error& e) {
       r.error = e.what();
       r.exit = static_cast<int>(e.code());

@@ -1,17 +1,22 @@
-#include "scanners/merge.h"
+#include "sweep/merge.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <map>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "common/error.h"
+#include "common/file.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "common/tlp.h"
 
-namespace forage::scanners {
+namespace forage::sweep {
 namespace {
-
 
 std::string short_host(const std::string& h) {
   return h.substr(0, h.find('.'));
@@ -130,13 +135,14 @@ NodeResult parse_node_result(std::string_view text, const std::string& file) {
   return r;
 }
 
-SiteReport merge_results(const MergeInput& in) {
-  SiteReport rep;
-  Json& d = rep.doc;
-  d["kind"] = "site_report";
-  std::string tlp, case_id;
+namespace {
+
+// The broadcast the nodes swept for: the strictest TLP, the case (all of them when they differ),
+// the indicator digests (a warning when they differ).
+void describe_broadcast(Json& d, const std::vector<NodeResult>& nodes) {
+  std::string tlp;
   std::set<std::string> cases, digests;
-  for (const auto& n : in.nodes) {
+  for (const auto& n : nodes) {
     if (tlp_rank(n.tlp) > tlp_rank(tlp)) tlp = n.tlp;  // short words: parse_tlp reads them too
     if (!n.case_id.empty()) cases.insert(n.case_id);
     if (!n.digest.empty()) digests.insert(n.digest);
@@ -147,11 +153,13 @@ SiteReport merge_results(const MergeInput& in) {
   d["indicator_digests"] = digests;
   if (digests.size() > 1)
     d["warning"] = "nodes swept with different indicator sets (see indicator_digests)";
+}
 
-  // Nodes by host; the same host twice keeps its latest sweep.
+// Nodes by host; the same host twice keeps its latest sweep and is listed in `duplicates`.
+std::map<std::string, const NodeResult*> latest_by_host(const std::vector<NodeResult>& nodes,
+                                                        Json& duplicates) {
   std::map<std::string, const NodeResult*> by_host;
-  Json duplicates = Json::array();
-  for (const auto& n : in.nodes) {
+  for (const auto& n : nodes) {
     auto& slot = by_host[n.host];
     if (slot) {
       duplicates.push_back(n.host);
@@ -159,15 +167,58 @@ SiteReport merge_results(const MergeInput& in) {
     }
     slot = &n;
   }
+  return by_host;
+}
+
+// One indicator (or rule, or finding kind) over every node that reported it.
+struct IndicatorSeen {
+  std::string type, value;
+  std::set<std::string> nodes;
+  uint64_t hits = 0;
+  std::string first_seen, first_host;
+  std::set<std::string> matches;  // phase[:what matched]
+};
+using Indicators = std::map<std::pair<std::string, std::string>, IndicatorSeen>;
+
+// What a finding line is about: its indicator, else its YARA rule, else its kind.
+std::pair<std::string, std::string> matched(const Json& h) {
+  if (h.contains("ioc") && h["ioc"].is_object())
+    return {str(h["ioc"], "type"), str(h["ioc"], "value")};
+  if (h.contains("rule")) return {"yara", j2s(h["rule"])};
+  return {str(h, "kind"), ""};
+}
+
+// Adds one node's findings to `inds`; returns the pids they name.
+std::set<std::string> add_findings(Indicators& inds, const std::string& host, const NodeResult& n) {
+  std::set<std::string> pids;
+  for (const auto& h : n.hits) {
+    if (h.contains("pid") && h["pid"].is_number_integer()) pids.insert(j2s(h["pid"]));
+    auto [type, value] = matched(h);
+    auto& ind = inds[{type, value}];
+    ind.type = type;
+    ind.value = value;
+    ind.nodes.insert(host);
+    ++ind.hits;
+    std::string where = str(h, "phase");
+    if (!str(h, "match").empty()) where += (where.empty() ? "" : ":") + str(h, "match");
+    if (!where.empty()) ind.matches.insert(where);
+    std::string t = seen_at(h, n.utc);
+    if (ind.first_seen.empty() || (!t.empty() && t < ind.first_seen)) {
+      ind.first_seen = t;
+      ind.first_host = host;
+    }
+  }
+  return pids;
+}
+
+// The nodes sorted into the report's sections, and what their findings add up to.
+struct NodeSections {
   Json hit = Json::array(), clean = Json::array(), incomplete = Json::array();
-  struct Ind {
-    std::string type, value;
-    std::set<std::string> nodes;
-    uint64_t hits = 0;
-    std::string first_seen, first_host;
-    std::set<std::string> matches;
-  };
-  std::map<std::pair<std::string, std::string>, Ind> inds;
+  Indicators indicators;
+};
+
+NodeSections sort_nodes(const std::map<std::string, const NodeResult*>& by_host) {
+  NodeSections s;
   for (const auto& [host, n] : by_host) {
     Json node;
     node["host"] = host;
@@ -179,49 +230,27 @@ SiteReport merge_results(const MergeInput& in) {
       Json ni = node;
       ni["skipped"] = n->summary.value("skipped", Json::object());
       ni["phases_skipped"] = n->summary.value("phases_skipped", Json::object());
-      incomplete.push_back(ni);
+      s.incomplete.push_back(ni);
     }
     if (n->findings == 0) {
-      if (!n->incomplete) clean.push_back(host);
+      if (!n->incomplete) s.clean.push_back(host);
       continue;
     }
-    std::set<std::string> pids;
-    for (const auto& h : n->hits) {
-      if (h.contains("pid") && h["pid"].is_number_integer()) pids.insert(j2s(h["pid"]));
-      std::string type, value;
-      if (h.contains("ioc") && h["ioc"].is_object()) {
-        type = str(h["ioc"], "type");
-        value = str(h["ioc"], "value");
-      } else if (h.contains("rule")) {
-        type = "yara";
-        value = j2s(h["rule"]);
-      } else {
-        type = str(h, "kind");
-        value = "";
-      }
-      auto& ind = inds[{type, value}];
-      ind.type = type;
-      ind.value = value;
-      ind.nodes.insert(host);
-      ++ind.hits;
-      std::string where = str(h, "phase");
-      if (!str(h, "match").empty()) where += (where.empty() ? "" : ":") + str(h, "match");
-      if (!where.empty()) ind.matches.insert(where);
-      std::string t = seen_at(h, n->utc);
-      if (ind.first_seen.empty() || (!t.empty() && t < ind.first_seen)) {
-        ind.first_seen = t;
-        ind.first_host = host;
-      }
-    }
-    node["pids"] = pids;
-    hit.push_back(node);
+    node["pids"] = add_findings(s.indicators, host, *n);
+    s.hit.push_back(node);
   }
-  Json by_ind = Json::array();
-  std::vector<const Ind*> order;
+  return s;
+}
+
+// The indicators seen, on the most nodes first.
+Json by_indicator(const Indicators& inds) {
+  std::vector<const IndicatorSeen*> order;
   for (const auto& [k, v] : inds) order.push_back(&v);
-  std::stable_sort(order.begin(), order.end(),
-                   [](const Ind* a, const Ind* b) { return a->nodes.size() > b->nodes.size(); });
-  for (const Ind* i : order) {
+  std::stable_sort(order.begin(), order.end(), [](const IndicatorSeen* a, const IndicatorSeen* b) {
+    return a->nodes.size() > b->nodes.size();
+  });
+  Json out = Json::array();
+  for (const IndicatorSeen* i : order) {
     Json j;
     j["type"] = i->type;
     j["value"] = i->value;
@@ -230,51 +259,126 @@ SiteReport merge_results(const MergeInput& in) {
     j["first_seen"] = i->first_seen;
     j["first_seen_on"] = i->first_host;
     j["matched_in"] = i->matches;
-    by_ind.push_back(j);
+    out.push_back(j);
+  }
+  return out;
+}
+
+// The expected hosts that did not report, by full name, short name or result file name.
+Json not_reporting(const std::vector<std::string>& expected,
+                   const std::map<std::string, const NodeResult*>& by_host) {
+  std::set<std::string> reported;
+  for (const auto& [h, n] : by_host) {
+    reported.insert(h);
+    reported.insert(short_host(h));
+    // Ansible's fetch names each file after the inventory name: results/<node>.jsonl.
+    std::string stem = n->file.substr(n->file.rfind('/') + 1);
+    stem = stem.substr(0, stem.find(".json"));
+    if (!stem.empty()) reported.insert(stem);
   }
   Json missing = Json::array();
-  if (!in.expected.empty()) {
-    std::set<std::string> reported;
-    for (const auto& [h, n] : by_host) {
-      reported.insert(h);
-      reported.insert(short_host(h));
-      // Ansible's fetch names each file after the inventory name: results/<node>.jsonl.
-      std::string stem = n->file.substr(n->file.rfind('/') + 1);
-      stem = stem.substr(0, stem.find(".json"));
-      if (!stem.empty()) reported.insert(stem);
-    }
-    for (const auto& e : in.expected)
-      if (!reported.count(e) && !reported.count(short_host(e))) missing.push_back(e);
-  }
-  Json malformed = Json::array();
-  for (const auto& [f, e] : in.malformed) {
+  for (const auto& e : expected)
+    if (!reported.count(e) && !reported.count(short_host(e))) missing.push_back(e);
+  return missing;
+}
+
+Json malformed_files(const std::vector<std::pair<std::string, std::string>>& malformed) {
+  Json out = Json::array();
+  for (const auto& [f, e] : malformed) {
     Json m;
     m["file"] = f;
     m["error"] = e;
-    malformed.push_back(m);
+    out.push_back(m);
   }
+  return out;
+}
+
+// A directory given stands for the result files in it (sorted).
+std::vector<std::string> result_files(const std::vector<std::string>& inputs) {
+  std::vector<std::string> out;
+  for (const auto& p : inputs) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      Fd fd(::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // the operator's: followed
+      for (const auto& n : Dir::at(fd.get()).names())                // sorted
+        if (n.size() > 5 && (n.ends_with(".jsonl") || n.ends_with(".json")))
+          out.push_back(p + "/" + n);
+    } else {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+MergeInput read_merge_input(const std::vector<std::string>& results,
+                            const std::string& expect_nodes) {
+  MergeInput in;
+  if (!expect_nodes.empty()) in.expected = parse_node_list(read_file(expect_nodes, 64ull << 20));
+  for (const auto& f : result_files(results)) {
+    try {
+      in.nodes.push_back(parse_node_result(read_file(f, 1ull << 30), f));
+    } catch (const Error& e) {
+      spdlog::warn("skipped: {}", e.what());
+      in.malformed.emplace_back(f, e.what());
+    }
+  }
+  return in;
+}
+
+SiteReport merge_results(const MergeInput& in) {
+  SiteReport rep;
+  Json& d = rep.doc;
+  d["kind"] = "site_report";
+  describe_broadcast(d, in.nodes);
+  Json duplicates = Json::array();
+  const auto by_host = latest_by_host(in.nodes, duplicates);
+  const NodeSections nodes = sort_nodes(by_host);
+  const Json missing = in.expected.empty() ? Json::array() : not_reporting(in.expected, by_host);
+  const Json malformed = malformed_files(in.malformed);
+
   Json counts;
   counts["reported"] = by_host.size();
-  counts["hit"] = hit.size();
-  counts["clean"] = clean.size();
-  counts["incomplete"] = incomplete.size();
+  counts["hit"] = nodes.hit.size();
+  counts["clean"] = nodes.clean.size();
+  counts["incomplete"] = nodes.incomplete.size();
   if (!in.expected.empty()) {
     counts["expected"] = in.expected.size();
     counts["not_reporting"] = missing.size();
   }
   counts["malformed_files"] = malformed.size();
   d["counts"] = counts;
-  d["nodes_hit"] = hit;
-  d["by_indicator"] = by_ind;
-  d["nodes_incomplete"] = incomplete;
-  d["nodes_clean"] = clean;
+  d["nodes_hit"] = nodes.hit;
+  d["by_indicator"] = by_indicator(nodes.indicators);
+  d["nodes_incomplete"] = nodes.incomplete;
+  d["nodes_clean"] = nodes.clean;
   if (!in.expected.empty()) d["nodes_not_reporting"] = missing;
   d["malformed"] = malformed;
   if (!duplicates.empty()) d["duplicate_hosts"] = duplicates;
-  rep.exit_code = !hit.empty()                                                      ? 1
-                  : (!malformed.empty() || !incomplete.empty() || !missing.empty()) ? 3
-                                                                                    : 0;
+  rep.exit_code = !nodes.hit.empty()                                                      ? 1
+                  : (!malformed.empty() || !nodes.incomplete.empty() || !missing.empty()) ? 3
+                                                                                          : 0;
   return rep;
+}
+
+ReportFormat parse_report_format(std::string_view name) {
+  if (name == "json") return ReportFormat::kJson;
+  if (name == "csv") return ReportFormat::kCsv;
+  if (name == "md") return ReportFormat::kMd;
+  throw Error("--format: expected json, csv or md, got '" + std::string(name) + "'");
+}
+
+std::string site_report(const Json& doc, ReportFormat format) {
+  switch (format) {
+    case ReportFormat::kJson:
+      return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    case ReportFormat::kCsv:
+      return site_report_csv(doc);
+    case ReportFormat::kMd:
+      break;
+  }
+  return site_report_md(doc);
 }
 
 std::string site_report_csv(const Json& d) {
@@ -351,4 +455,4 @@ std::string site_report_md(const Json& d) {
   return out;
 }
 
-}  // namespace forage::scanners
+}  // namespace forage::sweep

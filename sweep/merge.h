@@ -10,7 +10,9 @@
 
 #include "scanners/report.h"
 
-namespace forage::scanners {
+namespace forage::sweep {
+
+using Json = scanners::Json;
 
 struct NodeResult {
   std::string file;
@@ -38,13 +40,24 @@ struct MergeInput {
   std::vector<std::string> expected;                           // --expect-nodes (empty: none)
 };
 
+// Reads the merge's input: `results` are nodes' outputs, or directories standing for the *.jsonl
+// and *.json files in them (Ansible's fetch writes one per node); `expect_nodes` is the
+// --expect-nodes file ("" for none). A result file that cannot be read or is not a sweep's output
+// is logged and listed as malformed; an unreadable --expect-nodes file throws forage::Error.
+MergeInput read_merge_input(const std::vector<std::string>& results,
+                            const std::string& expect_nodes);
+
 SiteReport merge_results(const MergeInput& in);
 
-// The other forms of the same report.
+// The forms of the report: the JSON document itself, CSV (one table) and Markdown.
+enum class ReportFormat { kJson, kCsv, kMd };
+// "json" | "csv" | "md"; throws forage::Error (exit 2) for anything else.
+ReportFormat parse_report_format(std::string_view name);
+std::string site_report(const Json& doc, ReportFormat format);
 std::string site_report_csv(const Json& doc);
 std::string site_report_md(const Json& doc);
 
 // Host names in an --expect-nodes file: one a line, '#' comments, blank lines ignored.
 std::vector<std::string> parse_node_list(std::string_view text);
 
-}  // namespace forage::scanners
+}  // namespace forage::sweep

@@ -1,13 +1,16 @@
 // forage merge: node results parsed strictly, the site report's sections and formats.
-#include "scanners/merge.h"
-#include "common/tlp.h"
+#include "sweep/merge.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "scanners/sweep.h"
 
-namespace forage::scanners {
+namespace forage::sweep {
 namespace {
 
 std::string node(const std::string& host, const std::string& utc, bool incomplete,
@@ -124,22 +127,44 @@ TEST(Merge, ExitCodes) {
   EXPECT_EQ(merge_results(missing).exit_code, 3);
 }
 
-TEST(Sweep, DigestAndTlpHelpers) {
-  ioc::IocSet a, b;
-  ioc::Indicator i1, i2;
-  i1.type = ioc::Type::kIpv4;
-  i1.value = "192.0.2.1";
-  i2.type = ioc::Type::kUsername;
-  i2.value = "bad";
-  a.add(i1);
-  a.add(i2);
-  b.add(i2);
-  b.add(i1);
-  EXPECT_EQ(indicator_digest(a), indicator_digest(b));  // order does not matter
-  EXPECT_NE(indicator_digest(a), indicator_digest(ioc::IocSet{}));
-  EXPECT_EQ(tlp_short("TLP:AMBER+STRICT"), "AMBER+STRICT");
-  EXPECT_EQ(tlp_short(""), "");
+TEST(Merge, ReadsDirectoriesOfResultsAndListsWhatIsNotOne) {
+  std::string tmpl = "/tmp/forage-merge-test-XXXXXX";
+  std::filesystem::path dir = ::mkdtemp(tmpl.data());
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name, std::ios::binary) << text;
+  };
+  write("wn2.jsonl", node("wn2", "2026-11-23T10:00:00Z", false, {}));
+  write("wn1.json", node("wn1", "2026-11-23T10:00:00Z", false, {kNetHit}));
+  write("bad.jsonl", "not json\n");
+  write("notes.txt", "ignored: not a result file\n");
+  write("nodes", "wn1\nwn2\nwn3\n");
+  MergeInput in =
+      read_merge_input({dir.string(), (dir / "missing.jsonl").string()}, (dir / "nodes").string());
+  EXPECT_EQ(in.expected, (std::vector<std::string>{"wn1", "wn2", "wn3"}));
+  ASSERT_EQ(in.nodes.size(), 2u);  // sorted by file name
+  EXPECT_EQ(in.nodes[0].host, "wn1");
+  EXPECT_EQ(in.nodes[1].host, "wn2");
+  ASSERT_EQ(in.malformed.size(), 2u);
+  EXPECT_EQ(in.malformed[0].first, dir.string() + "/bad.jsonl");
+  EXPECT_EQ(in.malformed[1].first, (dir / "missing.jsonl").string());
+  EXPECT_THROW(read_merge_input({}, (dir / "no-such-list").string()), Error);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Merge, ReportFormats) {
+  MergeInput in;
+  in.nodes.push_back(parse_node_result(node("wn1", "t", false, {kYara}), "1"));
+  const Json d = merge_results(in).doc;
+  EXPECT_EQ(site_report(d, parse_report_format("md")), site_report_md(d));
+  EXPECT_EQ(site_report(d, parse_report_format("csv")), site_report_csv(d));
+  EXPECT_EQ(Json::parse(site_report(d, parse_report_format("json"))), d);
+  try {
+    parse_report_format("html");
+    ADD_FAILURE() << "html accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "--format: expected json, csv or md, got 'html'");
+  }
 }
 
 }  // namespace
-}  // namespace forage::scanners
+}  // namespace forage::sweep

@@ -2,21 +2,24 @@
 // running other people's jobs. Phases in order of how fast evidence disappears: live sockets,
 // processes (memory and identity), files of the usual hiding places, logs, captures. One shared
 // Reporter; one time budget that every phase checks (what it cuts is "skipped":{"budget":N} and
-// makes the run incomplete); CPU and I/O pacing by sleeping between chunks of work.
+// makes the run incomplete); CPU and I/O pacing by sleeping between chunks of work. Then, with
+// --collect-on-hit, the processes the findings named are collected (on_hit.h).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "ioc/indicator.h"
 #include "scanners/report.h"
+#include "sweep/on_hit.h"
 
-namespace forage::scanners {
+namespace forage::sweep {
+
+using Json = scanners::Json;
 
 inline constexpr const char* kSweepPhases[] = {"net", "procs", "files", "logs", "pcap"};
 
@@ -42,17 +45,14 @@ struct SweepOptions {
   std::string tlp;      // default: the broadcast's label, else AMBER
   std::string version;  // forage's version, for the summary
   bool json = false;
-  // Called after the phases when findings named processes, before the node summary is written:
-  // what it returns is the summary's "collected" (--collect-on-hit). tlp is the short label.
-  std::function<Json(const std::set<int>& pids, const ioc::IocSet& set, const std::string& case_id,
-                     const std::string& tlp)>
-      on_hit;
+  // --collect-on-hit: after the phases, when findings named processes, before the node summary
+  // is written (sweep/on_hit.h); what it did is the summary's "collected".
+  std::optional<CollectOnHit> collect_on_hit;
 };
 
 struct SweepResult {
   int exit_code = 0;       // 0 clean, 1 findings, 3 incomplete
   std::set<int> hit_pids;  // processes named by findings (for --collect-on-hit)
-  Json summary;            // the node summary line as written
   ioc::IocSet iocs;
 };
 
@@ -61,12 +61,12 @@ struct SweepResult {
 // dot-directories of every home directory.
 std::vector<std::string> hiding_places(const std::string& root = "");
 
-
 // SHA-256 of `forage ioc parse --format tsv` of the set: the same broadcast gives the same
 // digest on every node, whatever the order or duplicates of its indicators.
 std::string indicator_digest(const ioc::IocSet& set);
 
-// Throws forage::Error (exit 2) for usage and input errors before anything is scanned.
+// Throws forage::Error (exit 2) for usage and input errors before anything is scanned. Findings
+// and the node summary go to `out`; the pids the findings named are also logged at the end.
 SweepResult run_sweep(const SweepOptions& opts, std::FILE* out = stdout);
 
-}  // namespace forage::scanners
+}  // namespace forage::sweep
