@@ -198,15 +198,7 @@ std::string cert_pem(X509* x) {
 
 // Components of a cgroup path, e.g. "/slurm/uid_1000/job_42/step_0".
 std::vector<std::string_view> components(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
+  return split_nonempty(path, '/');
 }
 
 bool all_digits(std::string_view s) {

@@ -296,6 +296,26 @@ Json host_sockets(const std::string& proc_root) {
   return out;
 }
 
+namespace {
+
+// The open descriptors of /proc/PID (dir), sorted; none (and *err set) when fd/ is unreadable.
+std::vector<int> fd_numbers(const std::string& dir, int* err = nullptr) {
+  std::vector<int> nums;
+  Dir d = Dir::open(dir + "/fd");
+  if (!d) {
+    if (err) *err = d.error();
+    return nums;
+  }
+  for (const auto& name : d.names()) {
+    int n = 0;
+    if (num(std::string_view(name), n)) nums.push_back(n);
+  }
+  std::sort(nums.begin(), nums.end());
+  return nums;
+}
+
+}  // namespace
+
 Json process_state(const std::string& proc_root, int pid, const Json& sockets) {
   const std::string dir = pid_dir(proc_root, pid);
   Json p;
@@ -319,35 +339,26 @@ Json process_state(const std::string& proc_root, int pid, const Json& sockets) {
   std::map<uint64_t, const Json*> by_inode;
   for (const auto& s : sockets) by_inode[s["inode"].get<uint64_t>()] = &s;
   Json fds = Json::array();
-  Dir d = Dir::open(dir + "/fd");
-  if (d) {
-    std::vector<int> nums;
-    for (const auto& name : d.names()) {
-      int n = 0;
-      if (num(std::string_view(name), n)) nums.push_back(n);
-    }
-    std::sort(nums.begin(), nums.end());
-    for (int n : nums) {
-      Json f;
-      f["fd"] = n;
-      auto target = read_link(dir + "/fd/" + std::to_string(n));
-      f["target"] = target ? Json(text_of(*target)) : Json(nullptr);
-      if (auto info = read_proc_file(dir + "/fdinfo/" + std::to_string(n), 1 << 16))
-        f["fdinfo"] = kv_lines(*info);
-      if (target && target->rfind("socket:[", 0) == 0) {
-        uint64_t inode = 0;
-        std::string_view v(*target);
-        v = v.substr(8, v.size() > 9 ? v.size() - 9 : 0);
-        if (num(v, inode)) {
-          auto it = by_inode.find(inode);
-          if (it != by_inode.end()) f["socket"] = *it->second;
-        }
+  int fd_err = 0;
+  for (int n : fd_numbers(dir, &fd_err)) {
+    Json f;
+    f["fd"] = n;
+    auto target = read_link(dir + "/fd/" + std::to_string(n));
+    f["target"] = target ? Json(text_of(*target)) : Json(nullptr);
+    if (auto info = read_proc_file(dir + "/fdinfo/" + std::to_string(n), 1 << 16))
+      f["fdinfo"] = kv_lines(*info);
+    if (target && target->rfind("socket:[", 0) == 0) {
+      uint64_t inode = 0;
+      std::string_view v(*target);
+      v = v.substr(8, v.size() > 9 ? v.size() - 9 : 0);
+      if (num(v, inode)) {
+        auto it = by_inode.find(inode);
+        if (it != by_inode.end()) f["socket"] = *it->second;
       }
-      fds.push_back(std::move(f));
     }
-  } else {
-    p["fds_problem"] = std::strerror(d.error());
+    fds.push_back(std::move(f));
   }
+  if (fd_err) p["fds_problem"] = std::strerror(fd_err);
   p["fds"] = std::move(fds);
   if (auto s = read_proc_file(dir + "/maps", 256u << 20)) p["maps"] = lines_of(*s);
   if (auto s = read_proc_file(dir + "/mountinfo", 16u << 20)) p["mountinfo"] = lines_of(*s);
@@ -416,15 +427,7 @@ std::vector<RecoveredFile> recover_files(bundle::BundleWriter& w, const std::str
   const std::string base = layout::exe_dir(pid);
   take(dir + "/exe", "exe", base + "/exe");
 
-  Dir d = Dir::open(dir + "/fd");
-  if (!d) return out;
-  std::vector<int> nums;
-  for (const auto& name : d.names()) {
-    int n = 0;
-    if (num(std::string_view(name), n)) nums.push_back(n);
-  }
-  std::sort(nums.begin(), nums.end());
-  for (int n : nums) {
+  for (int n : fd_numbers(dir)) {
     std::string link = dir + "/fd/" + std::to_string(n);
     auto target = read_link(link);
     if (!target) continue;

@@ -41,9 +41,10 @@ void MappedFile::reset() {
   size_ = 0;
 }
 
-Dir Dir::open(const std::string& path) {
+// A stream over `fd` (which it then owns), or the error of the call that gave fd (-1) or of
+// fdopendir.
+Dir Dir::adopt(int fd) {
   Dir d;
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     d.err_ = errno;
     return d;
@@ -56,19 +57,13 @@ Dir Dir::open(const std::string& path) {
   return d;
 }
 
+Dir Dir::open(const std::string& path) {
+  return adopt(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+}
+
 Dir Dir::at(int dirfd) {
-  Dir d;
-  int fd = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) {
-    d.err_ = errno;
-    return d;
-  }
-  d.d_ = ::fdopendir(fd);
-  if (!d.d_) {
-    d.err_ = errno;
-    ::close(fd);
-    return d;
-  }
+  Dir d = adopt(::fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
+  if (!d.d_) return d;
   ::rewinddir(d.d_);  // the copy shares the offset of the original
   return d;
 }

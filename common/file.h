@@ -75,6 +75,7 @@ class Dir {
   int fd() const;
 
  private:
+  static Dir adopt(int fd);
   void reset();
   DIR* d_ = nullptr;
   int err_ = 0;

@@ -8,6 +8,20 @@
 #include "common/strings.h"
 
 namespace forage {
+
+const char* hash_name(HashAlgo a) {
+  switch (a) {
+    case HashAlgo::kMd5:
+      return "md5";
+    case HashAlgo::kSha1:
+      return "sha1";
+    case HashAlgo::kSha256:
+      return "sha256";
+    case HashAlgo::kSha512:
+      return "sha512";
+  }
+  return "?";
+}
 namespace {
 
 const EVP_MD* md_for(HashAlgo algo) {

@@ -15,6 +15,9 @@ namespace forage {
 
 enum class HashAlgo { kMd5, kSha1, kSha256, kSha512 };
 
+// "md5", "sha1", "sha256", "sha512": the indicator types and the JSON keys of digests.
+const char* hash_name(HashAlgo a);
+
 class Hasher {
  public:
   explicit Hasher(HashAlgo algo);

@@ -11,7 +11,10 @@ std::string_view trim(std::string_view s);
 std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 bool istarts_with(std::string_view s, std::string_view prefix);
-std::vector<std::string_view> split_lines(std::string_view text);  // \n, \r\n; keeps empty lines
+std::vector<std::string_view> split_lines(std::string_view text);
+// The non-empty fields between `sep` bytes: "/a//b/" gives {"a", "b"}; "a\0b\0" with '\0' too.
+std::vector<std::string_view> split_nonempty(std::string_view text,
+                                             char sep);  // \n, \r\n; keeps empty lines
 std::string hex(const unsigned char* data, size_t size);
 // Printable, single-line rendering of untrusted text for messages (control bytes escaped, capped).
 std::string printable(std::string_view s, size_t max = 120);

@@ -229,7 +229,8 @@ std::vector<MapRegion> parse_maps(std::string_view text, size_t* bad) {
     auto dash = f.empty() ? std::string_view::npos : f[0].find('-');
     bool ok = f.size() >= 5 && dash != std::string_view::npos &&
               parse_hex(f[0].substr(0, dash), r.start) && parse_hex(f[0].substr(dash + 1), r.end) &&
-              r.end >= r.start && f[1].size() == 4 && parse_hex(f[2], r.offset) && num(f[4], r.inode);
+              r.end >= r.start && f[1].size() == 4 && parse_hex(f[2], r.offset) &&
+              num(f[4], r.inode);
     if (!ok) {
       if (bad) ++*bad;
       continue;
@@ -253,13 +254,7 @@ std::string region_skip_reason(const MapRegion& r) {
 
 std::vector<std::string> split_nul(std::string_view data) {
   std::vector<std::string> out;
-  size_t i = 0;
-  while (i < data.size()) {
-    size_t j = data.find('\0', i);
-    if (j == std::string_view::npos) j = data.size();
-    if (j > i) out.emplace_back(data.substr(i, j - i));
-    i = j + 1;
-  }
+  for (auto f : split_nonempty(data, '\0')) out.emplace_back(f);
   return out;
 }
 

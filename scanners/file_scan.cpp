@@ -33,20 +33,6 @@ constexpr size_t kMagicBytes = 256 * 1024;
 // libyara allows 32 scanners at once (YR_MAX_THREADS).
 constexpr unsigned kMaxThreads = 32;
 
-const char* hash_name(HashAlgo a) {
-  switch (a) {
-    case HashAlgo::kMd5:
-      return "md5";
-    case HashAlgo::kSha1:
-      return "sha1";
-    case HashAlgo::kSha256:
-      return "sha256";
-    case HashAlgo::kSha512:
-      return "sha512";
-  }
-  return "?";
-}
-
 std::string extension_of(const std::string& name) {
   auto dot = name.rfind('.');
   if (dot == std::string::npos || dot == 0) return "";

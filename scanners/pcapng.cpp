@@ -213,17 +213,11 @@ PacketSource::Next PcapngReader::packet(const Block& blk, uint64_t block_offset,
   size_t data_off = 0;
   switch (blk.type) {
     case kEpb:
-      if (body_len < 20) return fail("enhanced packet block too short");
-      iface = u32(b);
-      hi = u32(b + 4);
-      lo = u32(b + 8);
-      caplen = u32(b + 12);
-      wire = u32(b + 16);
-      data_off = 20;
-      break;
-    case kPb:
-      if (body_len < 20) return fail("packet block too short");
-      iface = u16(b);
+    case kPb:  // the obsolete Packet Block: a 16-bit interface id and a drops count beside it
+      if (body_len < 20)
+        return fail(blk.type == kEpb ? "enhanced packet block too short"
+                                     : "packet block too short");
+      iface = blk.type == kEpb ? u32(b) : u16(b);
       hi = u32(b + 4);
       lo = u32(b + 8);
       caplen = u32(b + 12);

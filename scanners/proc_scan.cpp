@@ -33,20 +33,6 @@ namespace {
 constexpr unsigned kMaxThreads = 32;  // libyara's limit on scanners alive at once
 constexpr uint64_t kMaxExeBytes = 1ull << 30;
 
-const char* hash_name(HashAlgo a) {
-  switch (a) {
-    case HashAlgo::kMd5:
-      return "md5";
-    case HashAlgo::kSha1:
-      return "sha1";
-    case HashAlgo::kSha256:
-      return "sha256";
-    case HashAlgo::kSha512:
-      return "sha512";
-  }
-  return "?";
-}
-
 std::string hex_address(uint64_t a) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(a));
