@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "bundle/bag.h"
@@ -16,6 +17,7 @@
 #include "common/file.h"
 #include "common/hash.h"
 #include "common/layout.h"
+#include "common/records.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "common/tlp.h"
@@ -329,6 +331,9 @@ struct Inputs {
   std::vector<std::pair<std::string, J>> findings;  // (scan file, finding); summaries left out
   std::map<std::string, std::string> bag_info;
   std::vector<std::string> problems;  // members or lines not used, and why
+  // incident.json's "processes" when it is a list (entries of the wrong shape left out, in
+  // problems); nullopt when the collection recorded none.
+  std::optional<std::vector<records::Target>> targets;
   std::string tlp, case_id;
   long double boot_ns = 0;  // for process start times given in seconds after boot
   std::string collected_utc;
@@ -337,6 +342,22 @@ struct Inputs {
   explicit Inputs(const BundleForReport& bundle) : b(bundle) {}
   const J& inc(std::initializer_list<const char*> keys) const { return at(incident, keys); }
 };
+
+std::optional<std::vector<records::Target>> targets_of(const J& incident,
+                                                       std::vector<std::string>& problems) {
+  const J& list = at(incident, {"processes"});
+  if (!list.is_array()) return std::nullopt;
+  std::vector<records::Target> out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    try {
+      out.push_back(records::target_from_json(list[i]));
+    } catch (const Error& e) {
+      problems.push_back(std::string(layout::kIncident) + ": processes[" + std::to_string(i) +
+                         "]: " + e.what() + "; left out");
+    }
+  }
+  return out;
+}
 
 std::vector<J> action_lines(const BundleForReport& b, std::vector<std::string>& problems) {
   std::vector<J> actions;
@@ -408,6 +429,7 @@ void collection_times(Inputs& in) {
 Inputs read_inputs(const BundleForReport& b) {
   Inputs in(b);
   in.incident = parse_json(b.members, std::string(layout::kIncident), in.problems);
+  in.targets = targets_of(in.incident, in.problems);
   in.env = parse_json(b.members, std::string(layout::kEnvironment), in.problems);
   in.procs = parse_json(b.members, std::string(layout::kProcesses), in.problems);
   in.sockets = parse_json(b.members, std::string(layout::kSockets), in.problems);
@@ -454,9 +476,10 @@ J attacker_addresses(const Inputs& in) {
     if (ip.empty() || !seen_ip.insert(ip + why).second || ips.size() >= 500) return;
     ips.push_back(ip + " (" + why + ")");
   };
-  for (const auto& p : in.inc({"processes"}).is_array() ? in.inc({"processes"}) : J::array())
-    for (const auto& ep : p.value("remote_endpoints", J::array()))
-      add_ip(str(ep), "socket of target pid " + str(p.value("pid", J())));
+  if (in.targets)
+    for (const auto& p : *in.targets)
+      for (const auto& ep : p.remote_endpoints)
+        add_ip(ep, "socket of target pid " + std::to_string(p.pid));
   for (const auto& [rel, f] : in.findings) {
     const J& ind = at(f, {"ioc"});
     std::string type = str(at(ind, {"type"}));
@@ -613,16 +636,10 @@ J guideline_sections(const Inputs& in) {
 J process_table(const Inputs& in, J& tl) {
   J t = table({"pid", "ppid", "user", "exe", "cmdline", "started (UTC)", "exe sha256", "frozen",
                "killed", "core"});
-  const J& iprocs = in.inc({"processes"});
-  if (iprocs.is_array()) {
-    for (const auto& p : iprocs) {
-      add_row(
-          t, {str(p.value("pid", J())), str(p.value("ppid", J())), str(p.value("user", J())),
-              str(p.value("exe", J())), str(p.value("cmdline", J())),
-              str(p.value("start_utc", J())), str(p.value("exe_sha256", J())),
-              str(p.value("frozen", J())), str(p.value("killed", J())), str(p.value("core", J()))});
-    }
-  }
+  if (in.targets)
+    for (const auto& p : *in.targets)
+      add_row(t, {std::to_string(p.pid), std::to_string(p.ppid), p.user, p.exe, p.cmdline,
+                  p.start_utc, p.exe_sha256, p.frozen, p.kill_result, p.core});
   if (in.procs.is_array()) {
     for (const auto& p : in.procs) {
       if (!p.is_object()) continue;
@@ -635,7 +652,7 @@ J process_table(const Inputs& in, J& tl) {
         for (const auto& a : p["cmdline"]) cmd += (cmd.empty() ? "" : " ") + str(a);
       else
         cmd = str(p.value("cmdline", J()));
-      if (!iprocs.is_array())
+      if (!in.targets)
         add_row(t, {str(p.value("pid", J())), str(p.value("ppid", J())), str(p.value("uid", J())),
                     str(p.value("exe", J())), cmd, start, "", "", "", ""});
       if (!start.empty())
@@ -644,11 +661,10 @@ J process_table(const Inputs& in, J& tl) {
                   " started: " + (cmd.empty() ? str(p.value("comm", J())) : cmd),
               std::string(layout::kProcesses));
     }
-  } else if (iprocs.is_array()) {
-    for (const auto& p : iprocs)
-      if (!str(p.value("start_utc", J())).empty())
-        event(tl, str(p["start_utc"]), "process",
-              "pid " + str(p.value("pid", J())) + " started: " + str(p.value("cmdline", J())),
+  } else if (in.targets) {
+    for (const auto& p : *in.targets)
+      if (!p.start_utc.empty())
+        event(tl, p.start_utc, "process", "pid " + std::to_string(p.pid) + " started: " + p.cmdline,
               std::string(layout::kIncident));
   }
   return t;
@@ -668,13 +684,11 @@ std::string sockets_utc(const Inputs& in) {
 J connection_table(const Inputs& in, J& tl) {
   J t = table({"proto", "local", "remote", "state", "uid", "pids"});
   std::string sock_utc = sockets_utc(in);
-  const J& iprocs = in.inc({"processes"});
   // The targets' own connections, as the collector recorded them (also without sockets.json).
-  if (iprocs.is_array() && !in.sockets.is_array())
-    for (const auto& p : iprocs)
-      for (const auto& ep : p.value("remote_endpoints", J::array()))
-        event(tl, sock_utc, "connection",
-              "pid " + str(p.value("pid", J())) + " connected to " + str(ep),
+  if (in.targets && !in.sockets.is_array())
+    for (const auto& p : *in.targets)
+      for (const auto& ep : p.remote_endpoints)
+        event(tl, sock_utc, "connection", "pid " + std::to_string(p.pid) + " connected to " + ep,
               std::string(layout::kIncident) + " (snapshot time)");
   if (!in.sockets.is_array()) return t;
   for (const auto& s : in.sockets) {

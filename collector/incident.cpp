@@ -160,24 +160,7 @@ Json root_compromise(const IncidentInputs& in) {
 
 Json processes(const IncidentInputs& in) {
   Json procs = Json::array();
-  for (const auto& p : in.processes) {
-    Json pj;
-    pj["pid"] = p.pid;
-    pj["ppid"] = p.ppid;
-    pj["uid"] = p.uid;
-    pj["user"] = utf8_or_escaped(p.user);
-    pj["exe"] = utf8_or_escaped(p.exe);
-    pj["exe_deleted"] = p.exe_deleted;
-    pj["exe_sha256"] = p.exe_sha256;
-    pj["cmdline"] = utf8_or_escaped(p.cmdline);
-    pj["cwd"] = utf8_or_escaped(p.cwd);
-    pj["start_utc"] = p.start_utc;
-    pj["remote_endpoints"] = p.remote_endpoints;
-    pj["frozen"] = p.frozen;
-    pj["core"] = p.core;
-    pj["killed"] = p.kill_result;
-    procs.push_back(std::move(pj));
-  }
+  for (const auto& p : in.processes) procs.push_back(records::to_json(p));
   return procs;
 }
 

@@ -14,23 +14,14 @@
 
 #include "collector/artifacts.h"
 #include "collector/grid.h"
+#include "common/records.h"
 
 namespace forage::collector {
 
 inline constexpr const char* kHumanMarker = "TO BE COMPLETED BY A HUMAN";
 
-struct IncidentProcess {
-  int pid = 0;
-  int ppid = 0;
-  uid_t uid = 0;
-  std::string user, exe, cmdline, cwd, start_utc;
-  std::string exe_sha256;  // of the recovered executable, when taken
-  bool exe_deleted = false;
-  std::vector<std::string> remote_endpoints;  // "203.0.113.5:4444" of its sockets
-  std::string core;                           // bag path of its core, when dumped
-  std::string frozen;                         // "cgroup freezer" | "SIGSTOP" | "" (not frozen)
-  std::string kill_result;                    // "" when not killed, else what happened
-};
+// A target as incident.json lists it: the record `forage bundle report` reads back.
+using IncidentProcess = records::Target;
 
 struct IncidentEvidence {
   std::string path;  // bag path
