@@ -9,11 +9,24 @@
 
 #include "bundle/pax.h"
 #include "common/hash.h"
+#include "common/json.h"
 #include "common/layout.h"
 #include "common/strings.h"
 #include "common/time.h"
 
 namespace forage::bundle {
+namespace {
+
+// A line of the log as JSON, or a discarded value when it is not JSON or nested too deep.
+nlohmann::json parse_or_discarded(std::string_view text) {
+  try {
+    return parse_json_bounded<nlohmann::json>(text);
+  } catch (const std::exception&) {
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
+}
+
+}  // namespace
 
 void ActionLog::append(std::string_view actor, std::string_view action, std::string_view target,
                        std::string_view result) {
@@ -65,7 +78,7 @@ ActionLogCheck check_action_log(std::string_view jsonl, std::string_view head) {
     }
     std::string_view line = jsonl.substr(pos, nl - pos + 1);
     pos = nl + 1;
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    nlohmann::json j = parse_or_discarded(line);
     std::string where = std::string(layout::kActions) + ": line " + std::to_string(lineno);
     if (j.is_discarded() || !j.is_object()) {
       r.problems.push_back(where + ": not a JSON object");
@@ -86,7 +99,7 @@ ActionLogCheck check_action_log(std::string_view jsonl, std::string_view head) {
     prev = sha256_hex(line);
     ++r.count;
   }
-  nlohmann::json h = nlohmann::json::parse(head, nullptr, false);
+  nlohmann::json h = parse_or_discarded(head);
   if (h.is_discarded() || !h.is_object() || !h.contains("count") || !h.contains("last_sha256") ||
       !h["count"].is_number_unsigned() || !h["last_sha256"].is_string()) {
     r.problems.push_back(std::string(layout::kActionsHead) +

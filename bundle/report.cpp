@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/hash.h"
+#include "common/json.h"
 #include "common/layout.h"
 #include "common/records.h"
 #include "common/strings.h"
@@ -93,11 +94,13 @@ J parse_json(const std::map<std::string, std::string>& m, const std::string& rel
   auto it = m.find(rel);
   if (it == m.end()) return J();
   try {
-    return J::parse(it->second);
+    return parse_json_bounded(it->second);
+  } catch (const Error& e) {
+    problems.push_back(rel + ": " + e.what() + ", not used");
   } catch (const std::exception&) {
     problems.push_back(rel + ": not valid JSON, not used");
-    return J();
   }
+  return J();
 }
 
 // A Guideline item from a value of incident.json: {"value","question"} objects, strings, lists.
@@ -366,7 +369,7 @@ std::vector<J> action_lines(const BundleForReport& b, std::vector<std::string>& 
   for (auto line : split_lines(it->second)) {
     if (trim(line).empty()) continue;
     try {
-      actions.push_back(J::parse(line));
+      actions.push_back(parse_json_bounded(line));
     } catch (const std::exception&) {
       problems.push_back(std::string(layout::kActions) + ": a line is not JSON");
     }
@@ -383,7 +386,7 @@ std::vector<std::pair<std::string, J>> scan_findings(const BundleForReport& b,
     for (auto line : split_lines(data)) {
       if (trim(line).empty()) continue;
       try {
-        J f = J::parse(line);
+        J f = parse_json_bounded(line);
         if (f.is_object() && f.value("kind", "") != "summary") findings.emplace_back(rel, f);
       } catch (const std::exception&) {
         problems.push_back(rel + ": a line is not JSON");
@@ -779,7 +782,7 @@ void listing_events(Inputs& in, J& tl) {
       size_t nl = data.find('\n', pos);
       if (nl == std::string::npos) nl = data.size();
       try {
-        J entry = J::parse(data.substr(pos, nl - pos));
+        J entry = parse_json_bounded(std::string_view(data).substr(pos, nl - pos));
         std::string magic = entry.is_object() ? str(entry.value("magic", J())) : "";
         if (magic.find("executable") != std::string::npos ||
             magic.find("script") != std::string::npos) {

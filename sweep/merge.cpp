@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/json.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "common/tlp.h"
@@ -101,7 +102,9 @@ NodeResult parse_node_result(std::string_view text, const std::string& file) {
       throw Error(file + ": line " + std::to_string(n) + ": output continues after the summary");
     Json j;
     try {
-      j = Json::parse(line);
+      j = parse_json_bounded(line);
+    } catch (const Error& e) {
+      throw Error(file + ": line " + std::to_string(n) + ": " + e.what());
     } catch (const std::exception&) {
       throw Error(file + ": line " + std::to_string(n) +
                   ": not JSON (was the sweep run with --json?)");

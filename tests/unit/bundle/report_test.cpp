@@ -25,7 +25,8 @@ const char* kIncident = R"({
   "evidence": [{"path": "data/volatile/sockets.json", "utc": "2026-11-23T12:00:00Z", "what": "sockets", "sha256": "00", "size": 2}]
 })";
 
-std::string make_bundle(const TempDir& t, bool with_incident, const std::string& scans) {
+std::string make_bundle(const TempDir& t, bool with_incident, const std::string& scans,
+                        const std::string& incident = kIncident) {
   WriterOptions o;
   o.out = t / "b.tar";
   o.case_id = "EGI-20261123-01";
@@ -34,7 +35,7 @@ std::string make_bundle(const TempDir& t, bool with_incident, const std::string&
   o.environment = {
       {"clocks", {{"realtime_ns", 2000000000000000000ull}, {"boottime_ns", 1000000000000ull}}}};
   BundleWriter w(std::move(o));
-  if (with_incident) w.add_blob("meta/incident.json", kIncident);
+  if (with_incident) w.add_blob("meta/incident.json", incident);
   w.add_blob(
       "data/volatile/sockets.json",
       R"([{"proto":"tcp","local":"10.0.0.1:5555","remote":"203.0.113.5:4444","state":"ESTABLISHED","uid":1000,"pids":[4242]}])");
@@ -156,6 +157,24 @@ TEST(BundleReport, DamagedBundleIsReportedNotThrown) {
   auto j = read_bundle_for_report(t / "junk.tar", lenient());
   EXPECT_FALSE(j.verify.valid());
   EXPECT_NO_THROW(build_report(j));
+}
+
+// A compromised node's incident.json: nested 200,000 deep, or with targets of the wrong shape. The
+// report is built and names what it left out (before: a stack overflow, an internal type_error).
+TEST(BundleReport, HostileIncidentJsonIsNamedNotFatal) {
+  TempDir t;
+  std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  auto r = build_report(read_bundle_for_report(make_bundle(t, true, "", deep), lenient()));
+  EXPECT_NE(r["notes"].dump().find("meta/incident.json: JSON nested deeper than 256 levels"),
+            std::string::npos);
+  TempDir t2;
+  auto r2 = build_report(read_bundle_for_report(
+      make_bundle(t2, true, "", R"({"processes":[1,{"pid":"x"},{"pid":7,"user":"u"}]})"),
+      lenient()));
+  std::string notes = r2["notes"].dump();
+  EXPECT_NE(notes.find("processes[0]: expected an object; left out"), std::string::npos);
+  EXPECT_NE(notes.find("processes[1]: pid: expected an integer; left out"), std::string::npos);
+  EXPECT_NE(report_markdown(r2).find("| 7 |"), std::string::npos);  // the good one is a row
 }
 
 }  // namespace

@@ -59,6 +59,10 @@ TEST(Merge, ParsesStrictly) {
             "r.jsonl: no sweep summary line (the sweep was cut off, or this is not its output)");
   EXPECT_EQ(err(std::string("\xff\xfe\x00", 3)),
             "r.jsonl: line 1: not JSON (was the sweep run with --json?)");
+  // A compromised node's summary nested 200,000 deep: one named error, not a stack overflow.
+  EXPECT_EQ(err("{\"kind\":\"summary\",\"x\":" + std::string(200000, '[') +
+                std::string(200000, ']') + "}\n"),
+            "r.jsonl: line 1: JSON nested deeper than 256 levels");
 }
 
 TEST(Merge, SiteReportSections) {
