@@ -215,21 +215,6 @@ std::string tlp_class(const std::string& tlp) {
   return "amber";
 }
 
-std::string md_escape(std::string_view s) {
-  std::string out;
-  for (char c : printable(s, 2000)) {
-    if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (std::string_view("\\`*_[]|#").find(c) != std::string_view::npos)
-      out += std::string("\\") + c;
-    else
-      out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string html_escape(std::string_view s) {
@@ -257,6 +242,70 @@ std::string html_escape(std::string_view s) {
     }
   }
   return out;
+}
+
+namespace {
+
+// The position of the character that would make `v`, at the start of a line or of a list item,
+// a block marker rather than text: "- " "+ " (bullet), "1. " "1) " (ordered list), "---"
+// (thematic break). `#`, `>`, `*`, `_`, backtick and `~` are escaped wherever they are.
+size_t block_marker_at(std::string_view v) {
+  auto blank_after = [&](size_t i) { return i + 1 >= v.size() || v[i + 1] == ' '; };
+  if (v.empty()) return std::string_view::npos;
+  if ((v[0] == '-' || v[0] == '+') && blank_after(0)) return 0;
+  if (v[0] == '-' && v.find_first_not_of("- ") == std::string_view::npos &&
+      std::count(v.begin(), v.end(), '-') >= 3)
+    return 0;
+  size_t digits = v.find_first_not_of("0123456789");
+  if (digits > 0 && digits <= 9 && digits < v.size() && (v[digits] == '.' || v[digits] == ')') &&
+      blank_after(digits))
+    return digits;
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+std::string md_escape(std::string_view s, size_t max) {
+  const std::string v = printable(s, max);
+  const size_t marker = block_marker_at(v);
+  std::string out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i];
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else if (c == ' ' && i == 0)
+      out += "&#32;";  // a leading space would indent: a code block, a nested list
+    else if (i == marker || std::string_view("\\`*_[]|#~").find(c) != std::string_view::npos)
+      out += std::string("\\") + c;
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string md_code(std::string_view s, size_t max) {
+  const std::string v = printable(s, max);
+  if (v.empty()) return "` `";
+  size_t longest = 0;
+  for (size_t i = 0; i < v.size();) {
+    size_t run = 0;
+    while (i + run < v.size() && v[i + run] == '`') ++run;
+    longest = std::max(longest, run);
+    i += run ? run : 1;
+  }
+  const std::string fence(longest + 1, '`');
+  // A backtick at either end would join the fence, and CommonMark strips one space from each end
+  // when both ends are spaces: pad with a space then, so the content comes back as it is. An
+  // empty span is one space.
+  const bool all_spaces = v.find_first_not_of(' ') == std::string::npos;
+  const bool pad =
+      !all_spaces && (v.front() == '`' || v.back() == '`' || (v.front() == ' ' && v.back() == ' '));
+  return fence + (pad ? " " + v + " " : v) + fence;
 }
 
 std::string json_for_script(const J& j) {
@@ -910,23 +959,26 @@ J build_report(const BundleForReport& b) {
 }
 
 std::string report_markdown(const J& r) {
-  std::string tlp = str(r["tlp"]);
+  // Every value below goes through md_escape (or md_code): the bundle, and what it says about
+  // itself (TLP, case, names), is attacker-influenced.
+  const std::string tlp = md_escape(str(r["tlp"]));
   std::string o = "**" + tlp + "**\n\n# Incident report";
   if (!str(r["case"]).empty()) o += " — " + md_escape(str(r["case"]));
-  o += "\n\nBundle: `" + printable(str(r["bundle"]), 300) + "` — bag `" +
-       printable(str(r["bag"]), 300) + "`\n\n";
+  o += "\n\nBundle: " + md_code(str(r["bundle"])) + " — bag " + md_code(str(r["bag"])) + "\n\n";
   const J& v = r["verification"];
-  o += "## Verification\n\n**" + str(v["verdict"]) + "**";
-  o += " — " + str(v["payload_files"]) + " payload files, " + str(v["payload_bytes"]) + " bytes, " +
-       str(v["actions"]) + " actions\n\n";
+  o += "## Verification\n\n**" + md_escape(str(v["verdict"])) + "**";
+  o += " — " + md_escape(str(v["payload_files"])) + " payload files, " +
+       md_escape(str(v["payload_bytes"])) + " bytes, " + md_escape(str(v["actions"])) +
+       " actions\n\n";
   for (const auto& p : v["problems"]) o += "- problem: " + md_escape(str(p)) + "\n";
   for (const auto& s : v["signatures"])
-    o += "- signature " + str(s["kind"]) + ": " + (s["valid"].get<bool>() ? "valid" : "NOT valid") +
+    o += "- signature " + md_escape(str(s["kind"])) + ": " +
+         (s["valid"].get<bool>() ? "valid" : "NOT valid") +
          (s["trusted"].get<bool>() ? ", trusted" : ", not trusted") + ", signer " +
          md_escape(str(s["signer"])) + "\n";
   o += "\n";
   for (const auto& s : r["sections"]) {
-    o += "## " + str(s["title"]) + "\n\n";
+    o += "## " + md_escape(str(s["title"])) + "\n\n";
     for (const auto& i : s["items"]) {
       std::string state = str(i["state"]);
       o += "- **" + md_escape(str(i["label"])) + "**";
@@ -947,11 +999,11 @@ std::string report_markdown(const J& r) {
   }
   o += "## Timeline (UTC)\n\n| time | kind | what | source |\n|---|---|---|---|\n";
   for (const auto& e : r["timeline"])
-    o += "| " + md_escape(str(e["utc"])) + " | " + str(e["kind"]) + " | " +
+    o += "| " + md_escape(str(e["utc"])) + " | " + md_escape(str(e["kind"])) + " | " +
          md_escape(str(e["what"])) + " | " + md_escape(str(e["source"])) + " |\n";
   for (const auto& [name, t] : r["tables"].items()) {
-    o += "\n## Table: " + name + "\n\n|";
-    for (const auto& c : t["columns"]) o += " " + str(c) + " |";
+    o += "\n## Table: " + md_escape(name) + "\n\n|";
+    for (const auto& c : t["columns"]) o += " " + md_escape(str(c)) + " |";
     o += "\n|";
     for (size_t i = 0; i < t["columns"].size(); ++i) o += "---|";
     o += "\n";

@@ -12,6 +12,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -38,6 +39,18 @@ ReportJson build_report(const BundleForReport& b);
 
 std::string report_markdown(const ReportJson& r);
 std::string report_html(const ReportJson& r);
+
+// Markdown for every untrusted value the Markdown writers interpolate (this report and the
+// site report of `forage merge`): text wherever it is put, in a paragraph, a heading, a list
+// item or a table cell. One line (control bytes escaped, at most `max` bytes kept); `<`, `>`,
+// `&` as entities (no HTML gets through); the punctuation that opens emphasis, links, code,
+// headings, strikethrough or table cells (\ ` * _ [ ] | # ~) backslash-escaped; a leading block
+// marker ("- ", "+ ", "1. ", "---", a leading space) neutralised.
+std::string md_escape(std::string_view s, size_t max = 2000);
+// A code span holding `s` verbatim (one line, control bytes escaped, at most `max` bytes): the
+// fence is one backtick longer than the longest backtick run inside, and the content is padded
+// with a space when it starts or ends with a backtick (CommonMark 6.1). Not for table cells.
+std::string md_code(std::string_view s, size_t max = 300);
 
 // Helpers exposed for the tests.
 std::string html_escape(std::string_view s);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <memory>
 
 #include "bundle/action_log.h"
@@ -21,7 +22,17 @@
 namespace forage::bundle {
 namespace {
 
-constexpr uint64_t kMaxTagFile = 64ull << 20;
+// Every tag file (outside data/) together, first copies only: what verify may hold in memory, and
+// so the most `bundle report` reads back from outside data/. A hostile bundle of many large tag
+// files is refused past it instead of filling the memory (docs/bundle-format.md).
+constexpr uint64_t kTagBudget = 64ull << 20;
+
+// The tag files verify parses, hence keeps in memory (within kTagBudget); the others it hashes.
+bool parsed_tag(std::string_view rel) {
+  return rel == kBagitTxt || rel == kBagInfo || rel == kManifest || rel == kTagManifest ||
+         rel == kSignatureCms || rel == kSignatureRaw || rel == kSignatureKey || rel == kActions ||
+         rel == kActionsHead;
+}
 
 std::string strip_slashes(std::string s) {
   while (s.size() > 1 && s.back() == '/') s.pop_back();
@@ -76,24 +87,39 @@ class Verifier {
         problem(clean, "the bag directory itself is a file");
         continue;
       }
-      std::string rel = rel_of(clean);
-      bool payload = layout::is_payload(rel);
-      bool keep = !payload && e->size <= kMaxTagFile;
-      std::string content;
-      Hasher h(HashAlgo::kSha256);
-      uint64_t got = 0;
-      size_t n;
-      while ((n = reader.read(buf.data(), buf.size())) > 0) {
-        h.update(buf.data(), n);
-        if (keep) content.append(buf.data(), n);
-        got += n;
-      }
-      if (!payload && !keep) problem(rel, "tag file larger than 64 MiB");
-      if (r_.files.count(rel)) continue;  // duplicate: the first copy stays the reference
-      r_.files[rel] = {got, h.final_hex()};
-      if (keep) tags_[rel] = std::move(content);
+      read_file(reader, rel_of(clean), e->size, buf);
     }
     if (reader.data_after_end()) problem("archive", "data after the end-of-archive marker");
+  }
+
+  // A regular file member: hashed as it streams; a tag file verify parses is kept when it fits
+  // what is left of the tag budget. Reads at most `size` bytes (what the header declares).
+  void read_file(PaxReader& reader, const std::string& rel, uint64_t size, std::vector<char>& buf) {
+    bool payload = layout::is_payload(rel);
+    bool first = !r_.files.count(rel);  // a duplicate is a problem already; the first copy counts
+    bool fits = size <= kTagBudget - tag_bytes_;
+    if (!payload && first && fits) tag_bytes_ += size;
+    bool keep = !payload && first && fits && parsed_tag(rel);
+    std::string content;
+    if (keep) content.reserve(static_cast<size_t>(size));
+    Hasher h(HashAlgo::kSha256);
+    uint64_t got = 0;
+    size_t n;
+    while ((n = reader.read(buf.data(), buf.size())) > 0) {
+      h.update(buf.data(), n);
+      if (keep) content.append(buf.data(), n);
+      got += n;
+    }
+    if (!first) return;
+    if (!payload && !fits) {
+      refused_.insert(rel);
+      problem(rel, "tag file of " + std::to_string(size) + " bytes over the " +
+                       std::to_string(kTagBudget >> 20) +
+                       " MiB budget for all tag files together (" + std::to_string(tag_bytes_) +
+                       " bytes before it): hashed, not kept");
+    }
+    r_.files[rel] = {got, h.final_hex()};
+    if (keep) tags_[rel] = std::move(content);
   }
 
   void evaluate() {
@@ -113,12 +139,20 @@ class Verifier {
     return it == tags_.end() ? nullptr : &it->second;
   }
 
+  // A tag file verify needs is not there: missing, or refused by the tag budget.
+  void absent(std::string_view rel, const std::string& why = "missing") {
+    problem(std::string(rel),
+            refused_.count(std::string(rel)) ? "not checked (over the tag-file budget)" : why);
+  }
+
   void check(size_t before, const std::string& what) {
     r_.checks.push_back({r_.problems.size() == before, what});
   }
 
+  // Everything found while reading the members (names, types, duplicates, the tag budget, a
+  // damaged stream) is a problem of the archive.
   void archive_checks() {
-    size_t before = r_.problems.size();
+    size_t before = 0;
     for (const auto& [rel, f] : r_.files) {
       for (size_t p = rel.find('/'); p != std::string::npos; p = rel.find('/', p + 1))
         if (r_.files.count(rel.substr(0, p)))
@@ -128,7 +162,8 @@ class Verifier {
       if (r_.files.count(d)) problem(d, "both a file and a directory");
     check(before, std::to_string(r_.members) +
                       " members: regular files and directories only, safe names, no duplicates, "
-                      "complete archive");
+                      "tag files within " +
+                      std::to_string(kTagBudget >> 20) + " MiB, complete archive");
   }
 
   // bagit.txt: the BagIt declaration.
@@ -136,7 +171,7 @@ class Verifier {
     size_t before = r_.problems.size();
     const std::string* bagit = tag(kBagitTxt);
     if (!bagit)
-      problem(std::string(kBagitTxt), "missing");
+      absent(kBagitTxt);
     else if (bagit->find("BagIt-Version:") == std::string::npos ||
              bagit->find("Tag-File-Character-Encoding:") == std::string::npos)
       problem(std::string(kBagitTxt), "not a BagIt declaration");
@@ -158,7 +193,7 @@ class Verifier {
     r_.payload_bytes = payload_bytes;
     r_.payload_files = payload_files;
     if (!manifest) {
-      problem(std::string(kManifest), "missing");
+      absent(kManifest);
     } else {
       auto entries = parse_manifest(*manifest, kManifest, manifest_problems);
       for (const auto& p : manifest_problems) problem(std::string(kManifest), p);
@@ -191,7 +226,7 @@ class Verifier {
     const std::string* info = tag(kBagInfo);
     std::string want = std::to_string(r_.payload_bytes) + "." + std::to_string(r_.payload_files);
     if (!info) {
-      problem(std::string(kBagInfo), "missing");
+      absent(kBagInfo);
     } else {
       r_.bag_info = parse_bag_info(*info);
       std::string oxum;
@@ -212,7 +247,7 @@ class Verifier {
     const std::string* tm = tag(kTagManifest);
     std::set<std::string> tag_listed;
     if (!tm) {
-      problem(std::string(kTagManifest), "missing");
+      absent(kTagManifest);
     } else {
       std::vector<std::string> tp;
       auto entries = parse_manifest(*tm, kTagManifest, tp);
@@ -254,6 +289,12 @@ class Verifier {
     const std::string* sig = tag(kSignatureRaw);
     const std::string* pem = tag(kSignatureKey);
     std::string what;
+    for (std::string_view f : {kSignatureCms, kSignatureRaw, kSignatureKey})
+      if (refused_.count(std::string(f))) absent(f);
+    if (r_.problems.size() != before) {
+      check(before, "signature: not checked");
+      return;
+    }
     if (!p7s && !sig) {
       r_.unsigned_bundle = true;
       if (!o_.expect_signer.empty())
@@ -266,14 +307,14 @@ class Verifier {
       return;
     }
     if (!tm) {
-      problem(std::string(kTagManifest), "missing, so the signature cannot be checked");
+      absent(kTagManifest, "missing, so the signature cannot be checked");
       check(before, "signature");
       return;
     }
     if (p7s) r_.signatures.push_back(verify_cms_signature(*p7s, *tm, o_.trust));
     if (sig) {
       if (!pem) {
-        problem(std::string(kSignatureKey), "missing (the Ed25519 signature has no key)");
+        absent(kSignatureKey, "missing (the Ed25519 signature has no key)");
         check(before, "signature");
         return;
       }
@@ -308,7 +349,7 @@ class Verifier {
     const std::string* log = tag(kActions);
     const std::string* head = tag(kActionsHead);
     if (!log || !head) {
-      problem(std::string(log ? kActionsHead : kActions), "missing");
+      absent(log ? kActionsHead : kActions);
       check(before, "action log");
       return;
     }
@@ -325,7 +366,9 @@ class Verifier {
 
   VerifyReport& r_;
   const VerifyOptions& o_;
-  std::map<std::string, std::string> tags_;
+  std::map<std::string, std::string> tags_;  // parsed tag files, kTagBudget in all
+  uint64_t tag_bytes_ = 0;                   // tag files counted against kTagBudget
+  std::set<std::string> refused_;            // tag files over it
   std::set<std::string> dirs_;
 };
 
@@ -376,6 +419,7 @@ VerifyReport verify_stream(Source& in, const std::string& name, const VerifyOpti
     if (e.code() != Exit::kVerifyFailed) throw;
     v.problem("archive", e.what());
   }
+  layers.reset();  // the decompression window and buffers are not needed to evaluate
   v.evaluate();
   return r;
 }
@@ -431,6 +475,67 @@ Fd open_dirs(int root, const std::vector<std::string>& comps, size_t count,
   return cur;
 }
 
+// A file being extracted, under a temporary name in its directory until its hash is checked;
+// removed unless commit() renamed it to its own name.
+class PendingFile {
+ public:
+  PendingFile(int dir, const std::string& display) : dir_(dir) {
+    static unsigned counter = 0;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      name_ = ".forage-extract." + std::to_string(::getpid()) + "." + std::to_string(++counter);
+      fd_ = Fd(::openat(dir_, name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0640));
+      if (fd_ || errno != EEXIST) break;
+    }
+    if (!fd_) throw system_error("extracting " + display, errno);
+  }
+  PendingFile(const PendingFile&) = delete;
+  PendingFile& operator=(const PendingFile&) = delete;
+  ~PendingFile() {
+    if (!name_.empty()) ::unlinkat(dir_, name_.c_str(), 0);
+  }
+  int fd() const { return fd_.get(); }
+
+  // Gives the file its name, never over an existing one.
+  void commit(const std::string& name, const std::string& display) {
+    if (::renameat2(dir_, name_.c_str(), dir_, name.c_str(), RENAME_NOREPLACE) != 0) {
+      // File systems without RENAME_NOREPLACE: a hard link refuses an existing name too.
+      if (errno != EINVAL && errno != ENOSYS) throw system_error("extracting " + display, errno);
+      if (::linkat(dir_, name_.c_str(), dir_, name.c_str(), 0) != 0)
+        throw system_error("extracting " + display, errno);
+      ::unlinkat(dir_, name_.c_str(), 0);
+    }
+    name_.clear();
+  }
+
+ private:
+  int dir_;
+  std::string name_;
+  Fd fd_;
+};
+
+// Writes the current member to a temporary file in `dir`, and gives it its name only when its
+// size and SHA-256 are what the first pass read. False (and nothing left behind) otherwise.
+bool extract_file(PaxReader& reader, int dir, const std::string& name, const std::string& display,
+                  const TarEntry& e, const VerifyReport::File& want, std::vector<char>& buf) {
+  PendingFile tmp(dir, display);
+  FdSink sink(tmp.fd(), display);
+  Hasher h(HashAlgo::kSha256);
+  size_t n;
+  uint64_t got = 0;
+  while ((n = reader.read(buf.data(), buf.size())) > 0) {
+    h.update(buf.data(), n);
+    sink.write(buf.data(), n);
+    got += n;
+  }
+  sink.finish();
+  if (got != want.size || h.final_hex() != want.sha256) return false;
+  timespec times[2] = {{0, UTIME_OMIT}, {e.mtime_sec, static_cast<long>(e.mtime_nsec)}};
+  ::futimens(tmp.fd(), times);
+  tmp.commit(name, display);
+  return true;
+}
+
 }  // namespace
 
 VerifyReport extract_bundle(const std::string& path, const std::string& dir,
@@ -475,23 +580,9 @@ VerifyReport extract_bundle(const std::string& path, const std::string& dir,
     auto want = report.files.find(rel);
     if (want == report.files.end()) throw changed(printable(clean));
     Fd parent = open_dirs(root.get(), comps, comps.size() - 1, clean);
-    Fd out(::openat(parent.get(), comps.back().c_str(),
-                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
-    if (!out) throw system_error("extracting " + printable(clean), errno);
-    FdSink sink(out.get(), dir + "/" + clean);
-    Hasher h(HashAlgo::kSha256);
-    size_t n;
-    uint64_t got = 0;
-    while ((n = reader.read(buf.data(), buf.size())) > 0) {
-      h.update(buf.data(), n);
-      sink.write(buf.data(), n);
-      got += n;
-    }
-    sink.finish();
-    if (got != want->second.size || h.final_hex() != want->second.sha256)
+    std::string display = dir + "/" + printable(clean);
+    if (!extract_file(reader, parent.get(), comps.back(), display, *e, want->second, buf))
       throw changed(printable(clean));
-    timespec times[2] = {{0, UTIME_OMIT}, {e->mtime_sec, static_cast<long>(e->mtime_nsec)}};
-    ::futimens(out.get(), times);
   }
   // Read to the end so zstd and GCM trailers are checked on this pass too.
   reader.data_after_end();

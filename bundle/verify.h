@@ -1,8 +1,11 @@
 // Verifying a bundle in one streaming pass, and extracting it safely.
 //
 // verify reads the bundle once (decrypting and decompressing on the fly when needed), hashing
-// every member as it goes; only tag files (small) are kept in memory. It checks, and reports
-// each with the files affected:
+// every member as it goes, never reading more than a tar header declares. Tag files (outside
+// data/) share one 64 MiB budget, first copies together; only those verify parses (bagit.txt,
+// bag-info.txt, the manifests, signatures, the action log) are kept in memory. A tag file past
+// the budget is hashed, not kept, and a problem. It checks, and reports each with the files
+// affected:
 //   archive   only regular files and directories, no absolute/../. names, no duplicates, one top
 //             directory, the end-of-archive marker, nothing after it, no file/directory clashes
 //   bagit     bagit.txt, manifest-sha256.txt (every payload file listed, present, right hash),
@@ -12,7 +15,9 @@
 //   actions   the hash chain of meta/actions.jsonl and meta/actions.head
 // extract verifies first, then reads the bundle a second time and writes it under DIR through
 // directory descriptors (O_NOFOLLOW, O_EXCL): never outside DIR, never through a link, never
-// over an existing file, and every file's hash is checked again against the first pass.
+// over an existing file. Each file is written under a temporary name in its directory and renamed
+// (RENAME_NOREPLACE) only once its size and SHA-256 match the first pass; a file that does not is
+// removed, so nothing unverified is left under DIR.
 #pragma once
 
 #include <cstdint>

@@ -65,7 +65,7 @@ int run_collect(const CollectCliOptions& o) {
   ioc::IocSet set;
   scanners::IocIndex index;
   if (!o.iocs.empty()) {
-    set = ioc::read_files(o.iocs, {});
+    set = ioc::read_iocs_option(o.iocs);
     index = scanners::IocIndex(set);
     c.iocs = &index;
   }
@@ -94,9 +94,10 @@ int run_collect(const CollectCliOptions& o) {
                o.kill ? list(r.killed) : std::string("none (no --kill)"),
                b.no_sign ? ", UNSIGNED" : "");
   if (r.interrupted)
-    spdlog::error("interrupted: the bundle is sealed under its .partial name ({}); it verifies, "
-                  "but holds only what was taken before the signal",
-                  r.bundle);
+    spdlog::error(
+        "interrupted: the bundle is sealed under its .partial name ({}); it verifies, "
+        "but holds only what was taken before the signal",
+        r.bundle);
   if (r.incomplete()) {
     for (const auto& p : r.problems) spdlog::warn("not collected: {}", p);
     return static_cast<int>(Exit::kIncomplete);

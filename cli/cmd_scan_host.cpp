@@ -26,6 +26,7 @@ struct CommonOptions {
   std::vector<std::string> rules;
   bool no_rules = false;
   std::vector<std::string> iocs;
+  bool allow_empty_iocs = false;
   std::string save_compiled;
   bool json = false;
   unsigned threads = 0;
@@ -88,7 +89,7 @@ std::unique_ptr<Loaded> load(const CommonOptions& o, bool want_rules) {
     throw Error("--rules and --save-compiled cannot be used with --no-rules");
   }
   if (!o.iocs.empty()) {
-    l->set = ioc::read_files(o.iocs, {});
+    l->set = ioc::read_iocs_option(o.iocs, o.allow_empty_iocs && l->rules);
     for (const auto& n : l->set.notes) spdlog::info("note: {}", n);
   }
   l->index = scanners::IocIndex(l->set);
@@ -112,6 +113,8 @@ void add_common(CLI::App* cmd, CommonOptions& o, bool rules, bool threads) {
                     "Also write the compiled rules to this file (reusable with --rules)");
     cmd->add_option("--timeout", o.timeout, "YARA time limit per target, seconds (0: none)")
         ->capture_default_str();
+    cmd->add_flag("--allow-empty-iocs", o.allow_empty_iocs,
+                  "Scan with the rules even when --iocs holds no indicator (else exit 2)");
   }
   cmd->add_option("-i,--iocs", o.iocs,
                   "Indicators: anything `forage ioc parse` reads (e-mail, text, CSV, MISP, STIX; "

@@ -20,7 +20,7 @@ struct ScanPcapOptions {
 
 int run_scan_pcap(const ScanPcapOptions& o) {
   ioc::IocSet set;
-  if (!o.iocs.empty()) set = ioc::read_files(o.iocs, ioc::ReadOptions{});
+  if (!o.iocs.empty()) set = ioc::read_iocs_option(o.iocs);
   scanners::Reporter report(o.json);
   // SIGINT/SIGTERM end the scan with its summary written (the loops ask host::stop_requested()).
   host::stop_gracefully();

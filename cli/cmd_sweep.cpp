@@ -108,6 +108,12 @@ void register_sweep(CLI::App& app, Action& action) {
   cmd->add_option("-r,--rules", s.rules, "YARA rules (default: the built-in set; repeatable)")
       ->allow_extra_args(false);
   cmd->add_flag("--no-rules", s.no_rules, "No YARA (indicators only)");
+  cmd->add_flag("--allow-empty-iocs", s.allow_empty_iocs,
+                "Run the rules even when --iocs holds no indicator (else exit 2: no false "
+                "all-clear)");
+  cmd->add_option("--expect-indicator-digest", s.expect_digest,
+                  "sha256:HEX of `forage ioc parse --format tsv`: refuse (exit 2) any other "
+                  "broadcast");
   cmd->add_option("--paths", s.paths, "Also scan these files or directories (repeatable)")
       ->allow_extra_args(true);
   cmd->add_flag("--no-default-paths", s.no_default_paths,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -196,6 +197,15 @@ void write_output(const std::string& path, std::string_view data) {
   if (::fsync(fd.get()) != 0) throw system_error(partial, errno);
   fd.reset();
   if (::rename(partial.c_str(), path.c_str()) != 0) throw system_error(path, errno);
+}
+
+void write_all_or_throw(std::FILE* f, std::string_view data, const std::string& name) {
+  errno = 0;
+  if (std::fwrite(data.data(), 1, data.size(), f) != data.size() || std::fflush(f) != 0) {
+    const int err = errno != 0 ? errno : EIO;
+    std::clearerr(f);
+    throw system_error(name, err);
+  }
 }
 
 }  // namespace forage

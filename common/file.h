@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -135,4 +136,8 @@ namespace forage {
 // Writes `data` to `path` ("-" is stdout) through "<path>.partial" renamed on success, so a
 // reader never sees half a file. Throws forage::Error naming the path on failure (disk full...).
 void write_output(const std::string& path, std::string_view data);
+// Writes `data` to a stdio stream and flushes it: a result is never lost silently. Throws
+// forage::Error("<name>: <reason>", exit 2) when fwrite or fflush fails (a full disk, a closed
+// pipe, ulimit -f).
+void write_all_or_throw(std::FILE* f, std::string_view data, const std::string& name);
 }  // namespace forage

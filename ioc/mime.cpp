@@ -585,6 +585,24 @@ class Walker {
     auto decoded = decode_body(m, n, part, cte, multipart, storage);
     if (!decoded) return;
 
+    if (type == "multipart/encrypted") return encrypted(m, std::move(part), "OpenPGP (PGP/MIME)");
+    if (type == "multipart/signed") {
+      auto protocol = to_lower(ct.param("protocol").value_or(""));
+      note_signature(m, protocol.find("pkcs7") != std::string::npos ? "S/MIME" : "OpenPGP");
+    }
+    if (type == "application/pkcs7-mime" || type == "application/x-pkcs7-mime") {
+      auto smime = to_lower(ct.param("smime-type").value_or(""));
+      if (smime == "signed-data" || smime == "certs-only") {
+        note_signature(m, "S/MIME");
+        part.kind = Part::Kind::kSkipped;
+        part.note =
+            "S/MIME opaque-signed content is not read (send it clear-signed, or extract "
+            "it with `openssl cms -verify -noverify -in FILE -out plain.eml`)";
+        m.parts.push_back(std::move(part));
+        return;
+      }
+      return encrypted(m, std::move(part), "S/MIME");
+    }
     if (multipart) return walk_multipart(m, n, ct, type, label, *decoded);
     if (type == "message/rfc822" || type == "message/global") {
       part.kind = Part::Kind::kMessage;
@@ -595,6 +613,17 @@ class Walker {
     }
     if (trim(*decoded).empty()) return;  // nothing to read, nothing worth a note
     read_leaf(m, std::move(part), ct, cd, cte, *decoded);
+  }
+
+  static void encrypted(Message& m, Part part, const std::string& scheme) {
+    part.kind = Part::Kind::kEncrypted;
+    part.note = scheme;
+    m.parts.push_back(std::move(part));
+  }
+
+  static void note_signature(Message& m, const std::string& scheme) {
+    if (std::find(m.signatures.begin(), m.signatures.end(), scheme) == m.signatures.end())
+      m.signatures.push_back(scheme);
   }
 
   void walk_multipart(Message& m, const Node& n, const HeaderValue& ct, const std::string& type,
@@ -674,7 +703,11 @@ class Walker {
         auto delsp = ct.param("delsp");
         text = decode_flowed(text, delsp && iequals(*delsp, "yes"));
       }
+      if (has_pgp_message(text)) return encrypted(m, std::move(part), "OpenPGP (inline armor)");
+      if (is_clearsigned(text)) note_signature(m, "OpenPGP");
       text = strip_pgp_armor(text);
+    } else if (part.kind == Part::Kind::kData && has_pgp_message(text)) {
+      return encrypted(m, std::move(part), "OpenPGP (inline armor)");
     }
     part.text = std::move(text);
     m.parts.push_back(std::move(part));
@@ -1246,6 +1279,25 @@ std::string strip_pgp_armor(std::string_view text) {
   return out;
 }
 
+bool has_armor_line(std::string_view text, std::string_view marker) {
+  for (size_t pos = text.find(marker); pos != std::string_view::npos;
+       pos = text.find(marker, pos + 1)) {
+    bool line_start = pos == 0 || text[pos - 1] == '\n';
+    size_t end = pos + marker.size();
+    bool line_end = end == text.size() || text[end] == '\n' || text[end] == '\r';
+    if (line_start && line_end) return true;
+  }
+  return false;
+}
+
+bool has_pgp_message(std::string_view text) {
+  return has_armor_line(text, "-----BEGIN PGP MESSAGE-----");
+}
+
+bool is_clearsigned(std::string_view text) {
+  return has_armor_line(text, "-----BEGIN PGP SIGNED MESSAGE-----");
+}
+
 // --- multipart ---
 
 Multipart split_multipart(std::string_view body, std::string_view boundary) {
@@ -1368,8 +1420,15 @@ void read_message(const mime::Message& m, const Source& src, const ReadOptions& 
       }
       case mime::Part::Kind::kSkipped:
         break;
+      case mime::Part::Kind::kEncrypted:
+        // Ciphertext never yields indicators, and reading around it would be a false all-clear.
+        input_problem(opts, tmp, encrypted_message(ps, part.note));
+        break;
     }
   }
+  for (const auto& scheme : m.signatures)
+    tmp.notes.push_back(at(m.label).display() + ": signed (" + scheme +
+                        "); forage read the signed text and did not verify the signature");
 
   std::string tlp = stricter_tlp(own_tlp.empty() ? body_tlp : own_tlp, tmp.tlp);
   std::string case_tag = !own_case.empty()    ? own_case
@@ -1403,6 +1462,18 @@ void read_message(const mime::Message& m, const Source& src, const ReadOptions& 
 }
 
 }  // namespace
+
+// "F: part 2 is encrypted with OpenPGP (PGP/MIME): decrypt it first, e.g. `gpg --decrypt F >
+// plain.eml`".
+std::string encrypted_message(const Source& part, const std::string& scheme) {
+  const std::string& f = part.file;
+  std::string how =
+      scheme.rfind("S/MIME", 0) == 0
+          ? "`openssl cms -decrypt -in " + f + " -recip CERT.pem -inkey KEY.pem > plain.eml`"
+          : "`gpg --decrypt " + f + " > plain.eml`";
+  std::string where = part.part.empty() ? f : f + ": part " + part.part;
+  return where + " is encrypted with " + scheme + ": decrypt it first, e.g. " + how;
+}
 
 void read_email(std::string_view data, const Source& src, const ReadOptions& opts, IocSet& out) {
   // An attachment detected as an e-mail comes back here through read_input(), outside the

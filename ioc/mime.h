@@ -116,11 +116,12 @@ struct Message;
 
 struct Part {
   enum class Kind {
-    kText,     // a text body (text/plain, other inline text/*): read as free text
-    kHtml,     // text/html, already turned into text: read as free text
-    kData,     // an attachment of text, CSV or JSON: read by content (reader.h read_input)
-    kMessage,  // message/rfc822: `message` holds it
-    kSkipped,  // binary, signature, encrypted, empty: not read (`note` says why)
+    kText,       // a text body (text/plain, other inline text/*): read as free text
+    kHtml,       // text/html, already turned into text: read as free text
+    kData,       // an attachment of text, CSV or JSON: read by content (reader.h read_input)
+    kMessage,    // message/rfc822: `message` holds it
+    kSkipped,    // binary, signature, empty: not read (`note` says why)
+    kEncrypted,  // PGP/MIME or S/MIME encrypted: `note` names the scheme; never read
   };
   Kind kind = Kind::kSkipped;
   std::string path;          // IMAP section number: "1", "2.1"
@@ -146,11 +147,19 @@ struct Message {
   std::vector<std::string> sender_domains;  // From, Sender, Reply-To
   std::vector<Part> parts;                  // leaves and encapsulated messages, document order
   std::vector<Problem> problems;            // document order
+  // Signatures seen (multipart/signed, S/MIME signed-data, clearsigned text): "OpenPGP",
+  // "S/MIME"; forage reads the signed content and never verifies the signature.
+  std::vector<std::string> signatures;
   // Section name of the header (for the Subject's indicators): "HEADER", "3.HEADER".
   std::string header_label() const;
 };
 
 // Decodes a whole message. Never throws for bad input: problems are listed in the result.
 Message parse_message(std::string_view data);
+
+// An OpenPGP armored message ("-----BEGIN PGP MESSAGE-----" on a line of its own): ciphertext.
+bool has_pgp_message(std::string_view text);
+// Clear-signed OpenPGP text ("-----BEGIN PGP SIGNED MESSAGE-----"): read after strip_pgp_armor.
+bool is_clearsigned(std::string_view text);
 
 }  // namespace forage::ioc::mime

@@ -14,6 +14,7 @@
 #include "common/file.h"
 #include "common/map_guard.h"
 #include "common/strings.h"
+#include "ioc/mime.h"
 #include "ioc/tlp.h"
 
 namespace forage::ioc {
@@ -145,6 +146,18 @@ void read_input(std::string_view data, const Source& src, const ReadOptions& opt
   spdlog::debug("{}: read as {}", name, format_name(f));
 
   IocSet part;
+  std::string clear;  // clear-signed text without its armor
+  if (f == Format::kText || f == Format::kList || f == Format::kCsv) {
+    if (mime::has_pgp_message(data))
+      return input_problem(opts, out, encrypted_message(src, "OpenPGP (inline armor)"));
+    if (mime::is_clearsigned(data)) {
+      clear = mime::strip_pgp_armor(data);
+      data = clear;
+      part.notes.push_back(name +
+                           ": signed (OpenPGP); forage read the signed text and did not "
+                           "verify the signature");
+    }
+  }
   switch (f) {
     case Format::kEmail:
       read_email(data, src, opts, part);
@@ -176,6 +189,17 @@ void read_input(std::string_view data, const Source& src, const ReadOptions& opt
   for (auto& ind : part.indicators)
     if (ind.tlp.empty()) ind.tlp = part.tlp;
   out.merge(std::move(part));
+}
+
+IocSet read_iocs_option(const std::vector<std::string>& paths, bool allow_empty) {
+  IocSet set = read_files(paths, ReadOptions{});
+  if (set.indicators.empty() && !allow_empty) {
+    std::string names;
+    for (const auto& p : paths) names += (names.empty() ? "" : ", ") + p;
+    throw Error("no indicators in " + names +
+                " (nothing to look for; with YARA rules, --allow-empty-iocs scans anyway)");
+  }
+  return set;
 }
 
 IocSet read_files(const std::vector<std::string>& paths, const ReadOptions& opts) {

@@ -34,6 +34,11 @@ void read_input(std::string_view data, const Source& src, const ReadOptions& opt
 // Reads files ("-" is stdin) and returns the merged set.
 IocSet read_files(const std::vector<std::string>& paths, const ReadOptions& opts);
 
+// The indicators of a command's --iocs: read_files(), and an error naming the inputs when they
+// hold none (a wrong file, an empty or undecryptable broadcast): an empty set would make a node
+// look clean. `allow_empty`: the command has YARA rules to run anyway (--allow-empty-iocs).
+IocSet read_iocs_option(const std::vector<std::string>& paths, bool allow_empty = false);
+
 // A recoverable problem in one unit of an input: throws forage::Error(message) unless
 // opts.keep_going, in which case the message is kept in out.errors (and logged as a warning).
 // The message must name the input: "<src.display()>: <reason>".
@@ -49,6 +54,10 @@ bool looks_like_list(std::string_view text);
 void read_list(std::string_view text, const Source& src, IocSet& out);
 // RFC 5322 / MIME e-mail (mime.cpp).
 void read_email(std::string_view data, const Source& src, const ReadOptions& opts, IocSet& out);
+
+// The one-line error for ciphertext found where indicators were expected: the file, the part,
+// the scheme ("OpenPGP (PGP/MIME)", "S/MIME") and the command that decrypts it.
+std::string encrypted_message(const Source& where, const std::string& scheme);
 // CSV with a header naming type/value/comment columns (csv.cpp).
 bool looks_like_csv(std::string_view text);
 void read_csv(std::string_view text, const Source& src, const ReadOptions& opts, IocSet& out);

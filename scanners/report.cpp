@@ -1,5 +1,7 @@
 #include "scanners/report.h"
 
+#include "common/file.h"
+
 namespace forage::scanners {
 
 std::string plain(const Json& v) {
@@ -48,8 +50,12 @@ void Reporter::write(const Json& f) {
     }
     line += "\n";
   }
-  std::fwrite(line.data(), 1, line.size(), out_);
-  std::fflush(out_);
+  if (lost_) return;  // the output is already broken: summary() says so
+  try {
+    write_all_or_throw(out_, line, name_);
+  } catch (const Error& e) {
+    lost_ = e;
+  }
 }
 
 void Reporter::summary(Json s, const std::optional<std::string>& tlp) {
@@ -62,6 +68,7 @@ void Reporter::summary(Json s, const std::optional<std::string>& tlp) {
     if (k != "kind" && k != "findings" && k != "notices") line[k] = v;
   if (tlp) line["tlp"] = *tlp;
   write(line);
+  if (lost_) throw *lost_;
 }
 
 size_t Reporter::findings() const {
@@ -69,7 +76,13 @@ size_t Reporter::findings() const {
   return findings_;
 }
 
+void Reporter::check_output() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (lost_) throw *lost_;
+}
+
 Exit Reporter::exit_code(bool incomplete) const {
+  check_output();
   if (findings() > 0) return Exit::kFindings;
   return incomplete ? Exit::kIncomplete : Exit::kOk;
 }

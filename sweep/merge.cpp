@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bundle/report.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/json.h"
@@ -50,22 +51,10 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-// Markdown table cell: one line, no pipe breaking the table, no HTML.
+// Markdown for a node-controlled value (host names, indicators, TLP, errors): the one escaping
+// of the Markdown writers (bundle/report.h), capped for a table cell.
 std::string md(const std::string& s) {
-  std::string out;
-  for (char c : printable(s, 300)) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '`' || c == '*' || c == '_' || c == '[' || c == ']')
-      out += std::string("\\") + c;
-    else
-      out += c;
-  }
-  return out;
+  return bundle::md_escape(s, 300);
 }
 
 std::string j2s(const Json& v) {
@@ -412,20 +401,20 @@ std::string site_report_csv(const Json& d) {
 }
 
 std::string site_report_md(const Json& d) {
-  std::string tlp = "TLP:" + j2s(d.value("tlp", Json("AMBER")));
+  const std::string tlp = md("TLP:" + j2s(d.value("tlp", Json("AMBER"))));
   std::string out = "**" + tlp + "**\n\n# Site report";
   if (!j2s(d["case"]).empty()) out += " — " + md(j2s(d["case"]));
   out += "\n\n";
   const Json& c = d["counts"];
-  out += "Nodes reporting: " + j2s(c["reported"]) + " · hit: " + j2s(c["hit"]) +
-         " · clean: " + j2s(c["clean"]) + " · incomplete: " + j2s(c["incomplete"]);
-  if (c.contains("not_reporting")) out += " · not reporting: " + j2s(c["not_reporting"]);
-  out += " · malformed result files: " + j2s(c["malformed_files"]) + "\n\n";
+  out += "Nodes reporting: " + md(j2s(c["reported"])) + " · hit: " + md(j2s(c["hit"])) +
+         " · clean: " + md(j2s(c["clean"])) + " · incomplete: " + md(j2s(c["incomplete"]));
+  if (c.contains("not_reporting")) out += " · not reporting: " + md(j2s(c["not_reporting"]));
+  out += " · malformed result files: " + md(j2s(c["malformed_files"])) + "\n\n";
   if (d.contains("warning")) out += "> **Warning:** " + md(j2s(d["warning"])) + "\n\n";
   out +=
       "## Nodes hit\n\n| host | findings | by kind | pids | swept (UTC) |\n|---|---|---|---|---|\n";
   for (const auto& n : d["nodes_hit"])
-    out += "| " + md(j2s(n["host"])) + " | " + j2s(n["findings"]) + " | " +
+    out += "| " + md(j2s(n["host"])) + " | " + md(j2s(n["findings"])) + " | " +
            md(j2s(n["findings_by_kind"])) + " | " + md(j2s(n["pids"])) + " | " + md(j2s(n["utc"])) +
            " |\n";
   out +=
@@ -435,8 +424,8 @@ std::string site_report_md(const Json& d) {
     std::string nodes;
     for (const auto& h : i["nodes"]) nodes += (nodes.empty() ? "" : ", ") + j2s(h);
     out += "| " + md(j2s(i["type"])) + " | " + md(j2s(i["value"])) + " | " + md(nodes) + " | " +
-           j2s(i["hits"]) + " | " + md(j2s(i["first_seen"])) + " | " + md(j2s(i["first_seen_on"])) +
-           " | " + md(j2s(i["matched_in"])) + " |\n";
+           md(j2s(i["hits"])) + " | " + md(j2s(i["first_seen"])) + " | " +
+           md(j2s(i["first_seen_on"])) + " | " + md(j2s(i["matched_in"])) + " |\n";
   }
   out += "\n## Nodes incomplete\n\n| host | skipped | phases skipped |\n|---|---|---|\n";
   for (const auto& n : d["nodes_incomplete"])

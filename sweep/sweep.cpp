@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/hash.h"
+#include "common/strings.h"
 #include "common/time.h"
 #include "common/tlp.h"
 #include "host/accounts.h"
@@ -112,9 +113,17 @@ void check_options(const SweepOptions& o) {
       throw Error("--skip: unknown phase '" + s + "' (net, procs, files, logs, pcap)");
 }
 
-ioc::IocSet read_broadcast(const std::vector<std::string>& files) {
-  ioc::IocSet set = ioc::read_files(files, {});
+ioc::IocSet read_broadcast(const SweepOptions& o) {
+  ioc::IocSet set = ioc::read_iocs_option(o.iocs, o.allow_empty_iocs && !o.no_rules);
   for (const auto& n : set.notes) spdlog::info("note: {}", n);
+  if (!o.expect_digest.empty()) {
+    std::string want = o.expect_digest;
+    if (want.rfind("sha256:", 0) == 0) want = want.substr(7);
+    std::string got = indicator_digest(set);
+    if (to_lower(want) != got)
+      throw Error("--expect-indicator-digest: the broadcast's indicators have digest sha256:" +
+                  got + ", not " + o.expect_digest + " (not the broadcast that was checked)");
+  }
   return set;
 }
 
@@ -209,7 +218,7 @@ SweepRun::SweepRun(const SweepOptions& o, std::FILE* out)
       t0_(Clock::now()),
       deadline_(t0_ + std::chrono::duration_cast<Clock::duration>(
                           std::chrono::duration<double>(o.budget_s))),
-      result_{.iocs = read_broadcast(o.iocs)},
+      result_{.iocs = read_broadcast(o)},
       labels_(labels_for(o, result_.iocs)),
       rules_(load_rules(o)),
       index_(result_.iocs),

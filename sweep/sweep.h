@@ -25,6 +25,8 @@ inline constexpr const char* kSweepPhases[] = {"net", "procs", "files", "logs", 
 
 struct SweepOptions {
   std::vector<std::string> iocs;   // required
+  bool allow_empty_iocs = false;   // with rules: an --iocs without indicators is not an error
+  std::string expect_digest;       // "sha256:HEX": refuse any other broadcast (exit 2)
   std::vector<std::string> rules;  // empty: the built-in rules
   bool no_rules = false;
   std::vector<std::string> paths;      // scanned in addition to the hiding places

@@ -82,4 +82,17 @@ for lib in yara libpcap libmagic openssl spdlog; do expect_grep "$lib" "$T/out";
 expect_exit 0 "$FORAGE" version --json
 expect_grep '"commit":' "$T/out"
 
+# --- a full disk on stdout: exit 2 and one line naming the output, never a truncated result
+if [ -w /dev/full ]; then
+  for fmt in json tsv misp; do
+    got=0
+    "$FORAGE" ioc parse --format $fmt "$T/note.txt" >/dev/full 2>"$T/err" || got=$?
+    if [ "$got" -eq 2 ]; then ok; else fail "ioc parse --format $fmt > /dev/full: exit $got, expected 2"; fi
+    expect_lines 1 "$T/err"
+    expect_grep "^forage: <stdout>: No space left on device$" "$T/err"
+  done
+else
+  echo "note: no writable /dev/full: the full-disk checks are skipped"
+fi
+
 finish

@@ -192,4 +192,28 @@ else
   echo "note: python3 not found, scan net live check skipped"
 fi
 
+# --- a full disk on stdout (`forage sweep --json > node.jsonl` on a full file system): exit 2 and
+# one line naming the output, never a truncated result that ends in 0 or 1. The results of a scan
+# (findings and the summary, JSON or table) and a bundle report.
+# expect_full CMD...: runs CMD with stdout on /dev/full.
+expect_full() {
+  local got=0
+  "$@" >/dev/full 2>"$T/err" || got=$?
+  if [ "$got" -eq 2 ]; then ok; else fail "exit $got, expected 2, stdout on /dev/full: $*"; fi
+  expect_lines 1 "$T/err"
+  expect_grep "^forage: <stdout>: No space left on device$" "$T/err"
+}
+if [ -w /dev/full ]; then
+  mkdir -p "$T/full"
+  cp "$tree/payload.bin" "$tree/sub/xmr-dropper.sh" "$tree/sub/deeper/hit.txt" "$T/full/"
+  expect_full "$FORAGE" scan files --json --no-rules "$tree/clean"  # the summary line alone
+  expect_full "$FORAGE" scan files --json --rules "$T/marker.yar" --iocs "$T/iocs.txt" "$T/full"
+  expect_full "$FORAGE" scan files --rules "$T/marker.yar" --iocs "$T/iocs.txt" "$T/full"
+  expect_exit 0 "$FORAGE" bundle create "$T/full" --out "$T/full.tar" --no-sign --case FULL
+  expect_full "$FORAGE" bundle report "$T/full.tar" --allow-unsigned
+  expect_full "$FORAGE" bundle report "$T/full.tar" --allow-unsigned --format json
+else
+  echo "note: no writable /dev/full: the full-disk checks are skipped"
+fi
+
 finish

@@ -127,6 +127,114 @@ TEST(BundleReport, HostileTextIsEscapedInEveryForm) {
   EXPECT_EQ(md.substr(md.size() - 12), "**TLP:RED**\n");
 }
 
+// The code spans of one line, read as CommonMark reads them (6.1): an opening run of n backticks
+// ends at the next run of exactly n; one space is stripped from each end when both ends are
+// spaces and the content is not all spaces. An opening run with no closing run is
+// "<unmatched>".
+std::vector<std::string> code_spans(const std::string& line) {
+  std::vector<std::string> spans;
+  auto run_at = [&](size_t i) {
+    size_t n = 0;
+    while (i + n < line.size() && line[i + n] == '`') ++n;
+    return n;
+  };
+  for (size_t i = 0; i < line.size();) {
+    if (line[i] == '\\') {  // a backslash-escaped backtick opens nothing
+      i += 2;
+      continue;
+    }
+    size_t open = run_at(i);
+    if (open == 0) {
+      ++i;
+      continue;
+    }
+    size_t j = i + open;
+    while (j < line.size()) {
+      size_t n = run_at(j);
+      if (n == open) break;
+      j += n ? n : 1;
+    }
+    if (j >= line.size()) {
+      spans.push_back("<unmatched>");
+      i += open;
+      continue;
+    }
+    std::string c = line.substr(i + open, j - i - open);
+    if (c.size() >= 2 && c.front() == ' ' && c.back() == ' ' &&
+        c.find_first_not_of(' ') != std::string::npos)
+      c = c.substr(1, c.size() - 2);
+    spans.push_back(c);
+    i = j + open;
+  }
+  return spans;
+}
+
+std::string line_starting(const std::string& text, const std::string& prefix) {
+  size_t at = text.find("\n" + prefix);
+  if (at == std::string::npos) return "";
+  at += 1;
+  return text.substr(at, text.find('\n', at) - at);
+}
+
+TEST(BundleReport, MarkdownEscapeAndCodeSpans) {
+  // Ordinary values are left as they were.
+  EXPECT_EQ(md_escape("TLP:AMBER"), "TLP:AMBER");
+  EXPECT_EQ(md_escape("203.0.113.5:4444 (indicator found in logs) -o pool"),
+            "203.0.113.5:4444 (indicator found in logs) -o pool");
+  EXPECT_EQ(md_escape("-bash"), "-bash");
+  EXPECT_EQ(md_code("/tmp/b.tar"), "`/tmp/b.tar`");
+  // HTML, entities, Markdown punctuation, table cells, line breaks.
+  EXPECT_EQ(md_escape("<img src=x onerror=alert(1)>"), "&lt;img src=x onerror=alert(1)&gt;");
+  EXPECT_EQ(md_escape("&lt;b&gt; & x"), "&amp;lt;b&amp;gt; &amp; x");
+  EXPECT_EQ(md_escape("a|b\nc\r"), "a\\|b\\\\nc\\\\x0d");
+  EXPECT_EQ(md_escape("*x* _y_ `z` [l](u) ~~s~~ # \\"),
+            "\\*x\\* \\_y\\_ \\`z\\` \\[l\\](u) \\~\\~s\\~\\~ \\# \\\\");
+  // Block markers at the start: a value is never a list, a rule or indented code.
+  EXPECT_EQ(md_escape("- x"), "\\- x");
+  EXPECT_EQ(md_escape("+"), "\\+");
+  EXPECT_EQ(md_escape("12. x"), "12\\. x");
+  EXPECT_EQ(md_escape("1) x"), "1\\) x");
+  EXPECT_EQ(md_escape("---"), "\\---");
+  EXPECT_EQ(md_escape("    code"), "&#32;   code");
+  EXPECT_EQ(md_escape(std::string(5000, 'a')).size(), 2003u);  // capped: 2000 and "..."
+  // Code spans: a longer fence than any run inside, padded next to a backtick.
+  EXPECT_EQ(md_code("a`b"), "``a`b``");
+  EXPECT_EQ(md_code("a``b`"), "``` a``b` ```");
+  EXPECT_EQ(md_code("`x"), "`` `x ``");
+  EXPECT_EQ(md_code(" a "), "`  a  `");
+  EXPECT_EQ(md_code(""), "` `");
+  EXPECT_EQ(md_code("a\nb"), "`a\\nb`");
+  for (std::string v : {"a`b", "a``b`", "`x", "x`", "``", " a ", "`", "a ``` b"})
+    EXPECT_EQ(code_spans("x " + md_code(v) + " y"), std::vector<std::string>{v}) << v;
+}
+
+// A hostile bundle: its TLP field is HTML, its case and its names hold backticks. The Markdown
+// has no raw HTML at all, and every code span holds exactly the name.
+TEST(BundleReport, HostileNamesAndTlpInMarkdown) {
+  TempDir t;
+  std::string incident = kIncident;
+  incident.replace(incident.find("\"TLP:RED\""), 9, R"("<img src=x onerror=alert(1)>")");
+  incident.replace(incident.find("EGI-20261123-01"), 15, "EGI`1``x | y");
+  const std::string path = t / "b`x``y.tar";
+  write_output(path, read_file(make_bundle(t, true, "", incident)));
+  auto r = build_report(read_bundle_for_report(path, lenient()));
+  EXPECT_EQ(r["tlp"], "TLP:<img src=x onerror=alert(1)>");
+  r["bag"] = "`bag``x`";  // a crafted tar names its top directory freely
+  const std::string md = report_markdown(r);
+  EXPECT_EQ(md.find("<img"), std::string::npos);
+  EXPECT_EQ(md.find('<'), std::string::npos);  // no HTML of any kind
+  const std::string tlp = "**TLP:&lt;img src=x onerror=alert(1)&gt;**\n";
+  EXPECT_EQ(md.rfind(tlp, 0), 0u);
+  EXPECT_EQ(md.substr(md.size() - tlp.size()), tlp);
+  EXPECT_NE(md.find("\n\n" + tlp + "\n"), std::string::npos);  // the closure's too
+  EXPECT_NE(md.find("# Incident report — EGI\\`1\\`\\`x \\| y\n"), std::string::npos);
+  const std::string bundle_line = line_starting(md, "Bundle: ");
+  ASSERT_FALSE(bundle_line.empty());
+  EXPECT_EQ(code_spans(bundle_line), (std::vector<std::string>{path, "`bag``x`"}));
+  // The HTML report says the same, escaped its own way.
+  EXPECT_EQ(report_html(r).find("<img"), std::string::npos);
+}
+
 TEST(BundleReport, JsonForScriptCannotCloseTheScript) {
   ReportJson j;
   j["x"] = "</script><!-- & -->";

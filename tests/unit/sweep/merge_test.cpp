@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -116,7 +117,47 @@ TEST(Merge, HostileValuesCannotBreakTheFormats) {
   EXPECT_NE(csv.find("\"'=cmd|' /C calc'!A0,\"\"x\"\"\n| <b>\""), std::string::npos);
   std::string md = site_report_md(d);
   EXPECT_EQ(md.find("<b>"), std::string::npos);
-  EXPECT_NE(md.find("\\n\\| &lt;b&gt;"), std::string::npos);
+  EXPECT_NE(md.find("\\\\n\\| &lt;b&gt;"), std::string::npos);  // printable()'s \n, escaped
+}
+
+// Pipes, backticks and backslashes that Markdown would read: every one is escaped.
+size_t unescaped(const std::string& line, char c) {
+  size_t n = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '\\') {
+      ++i;
+      continue;
+    }
+    n += line[i] == c;
+  }
+  return n;
+}
+
+// A node names itself: its host name holds a table pipe, backticks and a script. The site report
+// keeps it text, in its one table cell, in the lists, and in the TLP label it stamps.
+TEST(Merge, HostileHostNameInTheMarkdownReport) {
+  const std::string evil = "wn1|`x``<script>alert(1)</script>";
+  MergeInput in;
+  in.nodes.push_back(parse_node_result(node(evil, "t", false, {kYara}), "1"));
+  in.nodes.push_back(parse_node_result(node("wn2`|<b>", "t", false, {}), "2"));
+  in.expected = {evil, "wn2`|<b>", "- wn9 <i>"};
+  Json d = merge_results(in).doc;
+  d["tlp"] = "<img src=x onerror=alert(1)>";
+  const std::string md = site_report_md(d);
+  EXPECT_EQ(md.find("<script"), std::string::npos);
+  EXPECT_EQ(md.find('<'), std::string::npos);  // no HTML of any kind
+  const std::string host = "wn1\\|\\`x\\`\\`&lt;script&gt;alert(1)&lt;/script&gt;";
+  const size_t row = md.find("\n| " + host + " | 1 | ");
+  ASSERT_NE(row, std::string::npos) << md;
+  const std::string line = md.substr(row + 1, md.find('\n', row + 1) - row - 1);
+  EXPECT_EQ(unescaped(line, '|'), 6u) << line;  // five cells, as the header says
+  std::istringstream lines(md);
+  for (std::string l; std::getline(lines, l);) EXPECT_EQ(unescaped(l, '`'), 0u) << l;
+  EXPECT_NE(md.find("\n- \\- wn9 &lt;i&gt;\n"), std::string::npos);  // not a nested list
+  EXPECT_NE(md.find("\nwn2\\`\\|&lt;b&gt;\n"), std::string::npos);   // nodes clean
+  const std::string tlp = "**TLP:&lt;img src=x onerror=alert(1)&gt;**\n";
+  EXPECT_EQ(md.rfind(tlp, 0), 0u);
+  EXPECT_EQ(md.substr(md.size() - tlp.size()), tlp);
 }
 
 TEST(Merge, ExitCodes) {
