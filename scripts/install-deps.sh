@@ -13,7 +13,7 @@ packages=(
   # data compiled into the binary: the public suffix list (real TLDs)
   publicsuffix
   # real clients used as judges by the tests
-  openssl yara coreutils tar jq gdb binutils tshark tcpdump util-linux python3
+  openssl gnupg yara coreutils tar jq gdb binutils tshark tcpdump util-linux python3 zstd
   # the sweep's fleet playbook (tests/integration/test_ansible.sh) and the HTML report's
   # browser test (tests/integration/test_report_html.sh)
   ansible chromium
