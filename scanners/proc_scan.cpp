@@ -18,6 +18,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/hash.h"
+#include "host/fs.h"
 #include "host/proc.h"
 #include "scanners/progress.h"
 
@@ -54,11 +55,12 @@ class ExeHashCache {
   // Hashes /proc/PID/exe (works for a deleted executable too). Empty map when unreadable.
   std::map<HashAlgo, std::string> get(const std::string& proc_root, int pid,
                                       const std::vector<HashAlgo>& algos) {
-    // A magic link: O_NOFOLLOW would refuse it, and it never leaves /proc.
-    Fd fd(::open((proc_root + "/" + std::to_string(pid) + "/exe").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return {};
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
+    // A magic link, followed on purpose (a deleted executable too); only a regular file is
+    // opened, non-blocking, without touching its atime.
+    host::Opened exe = host::open_process_file(proc_root + "/" + std::to_string(pid) + "/exe");
+    if (!exe) return {};
+    const Fd& fd = exe.fd;
+    const struct stat& st = exe.st;
     auto key = std::make_pair(st.st_dev, st.st_ino);
     {
       std::lock_guard<std::mutex> lock(mu_);
