@@ -121,10 +121,14 @@ std::string percent_decode(std::string_view s) {
 }
 }  // namespace
 
-std::vector<ManifestEntry> parse_manifest(std::string_view text, std::string_view file,
-                                          std::vector<std::string>& problems) {
-  std::vector<ManifestEntry> out;
-  size_t lineno = 0, pos = 0;
+void for_each_manifest_entry(std::string_view text, std::string_view file,
+                             std::vector<std::string>& problems,
+                             const std::function<void(ManifestEntry&&)>& entry) {
+  size_t lineno = 0, pos = 0, bad = 0;
+  auto malformed = [&](size_t line, const char* why) {
+    if (++bad <= kMaxManifestProblems)
+      problems.push_back(std::string(file) + ": line " + std::to_string(line) + ": " + why);
+  };
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
@@ -132,10 +136,9 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, std::string_vie
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
-    std::string where = std::string(file) + ": line " + std::to_string(lineno);
     if (line.size() < 66 || !is_hex64(line.substr(0, 64)) ||
         (line[64] != ' ' && line[64] != '\t')) {
-      problems.push_back(where + ": not '<sha256> <path>'");
+      malformed(lineno, "not '<sha256> <path>'");
       continue;
     }
     size_t p = 64;
@@ -144,11 +147,21 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, std::string_vie
       ++p;  // sha256sum binary mode: "<hash> *<path>"
     std::string path = percent_decode(line.substr(p));
     if (path.empty()) {
-      problems.push_back(where + ": empty path");
+      malformed(lineno, "empty path");
       continue;
     }
-    out.push_back({to_lower(line.substr(0, 64)), path, lineno});
+    entry({to_lower(line.substr(0, 64)), std::move(path), lineno});
   }
+  if (bad > kMaxManifestProblems)
+    problems.push_back(std::string(file) + ": " + std::to_string(bad - kMaxManifestProblems) +
+                       " more malformed lines");
+}
+
+std::vector<ManifestEntry> parse_manifest(std::string_view text, std::string_view file,
+                                          std::vector<std::string>& problems) {
+  std::vector<ManifestEntry> out;
+  for_each_manifest_entry(text, file, problems,
+                          [&](ManifestEntry&& e) { out.push_back(std::move(e)); });
   return out;
 }
 

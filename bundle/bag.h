@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,8 +54,18 @@ struct ManifestEntry {
   size_t line = 0;
 };
 
+// Malformed manifest lines listed one by one; past this many, one problem counts the rest.
+inline constexpr size_t kMaxManifestProblems = 100;
+
 // Parses "<64 hex> <whitespace> [*]<path>" lines (BagIt percent-decoding of %0A %0D %25).
-// Malformed lines become problems naming `file` and the line.
+// Malformed lines become problems naming `file` and the line (at most kMaxManifestProblems, then
+// one line counting the others). Calls `entry` for each good line in order and keeps nothing
+// itself: the only copy of the manifest in memory is `text`, which verify holds within its
+// 64 MiB tag-file budget (verify.h), so a manifest of a million lines costs no second copy.
+void for_each_manifest_entry(std::string_view text, std::string_view file,
+                             std::vector<std::string>& problems,
+                             const std::function<void(ManifestEntry&&)>& entry);
+// The same, collected (tests, small manifests).
 std::vector<ManifestEntry> parse_manifest(std::string_view text, std::string_view file,
                                           std::vector<std::string>& problems);
 

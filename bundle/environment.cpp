@@ -289,19 +289,9 @@ Json kernel_record(const EnvironmentInputs& in) {
   return kernel;
 }
 
-// PRETTY_NAME of os-release, unquoted; "" when unreadable.
-std::string os_pretty_name(const EnvironmentInputs& in) {
-  std::string pretty;
-  try {
-    for (std::string_view l : split_lines(read_file(in.etc_root + "/os-release", 1 << 16)))
-      if (l.substr(0, 12) == "PRETTY_NAME=") {
-        pretty = std::string(l.substr(12));
-        if (pretty.size() >= 2 && pretty.front() == '"' && pretty.back() == '"')
-          pretty = pretty.substr(1, pretty.size() - 2);
-      }
-  } catch (const Error&) {
-  }
-  return pretty;
+// host.os_release: as the caller read it (host/os_info.h); null when not given.
+Json os_release_record(const EnvironmentInputs& in) {
+  return in.os_release.is_object() ? in.os_release : Json(nullptr);
 }
 
 // Host identity: names, machine and boot ids, kernel, OS, interfaces, certificates.
@@ -317,7 +307,8 @@ Json host_record(const EnvironmentInputs& in) {
   host["machine_id"] = str_or_null(first_line(in.etc_root + "/machine-id"));
   host["boot_id"] = str_or_null(first_line(in.proc_root + "/sys/kernel/random/boot_id"));
   host["kernel"] = kernel_record(in);
-  host["os"] = str_or_null(os_pretty_name(in));
+  host["os_release"] = os_release_record(in);
+  host["os"] = host["os_release"].value("pretty_name", Json(nullptr));
   host["interfaces"] = interfaces(in.sys_root);
   host["host_certificate"] = nullptr;
   try {

@@ -21,6 +21,9 @@ struct EnvironmentInputs {
   nlohmann::ordered_json libraries = nlohmann::ordered_json::object();  // caller's extra libs
   std::string host_certificate = "/etc/grid-security/hostcert.pem";
   X509* signer_certificate = nullptr;  // recorded too when it is not the host certificate
+  // host.os_release: the operating system as host/os_info.h reads it (to_json(read_os_info()):
+  // name, version, id, pretty name, kernel release, uptime, boot time); null when not given.
+  nlohmann::ordered_json os_release = nullptr;
 };
 
 nlohmann::ordered_json collect_environment(const EnvironmentInputs& in);

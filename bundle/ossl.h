@@ -1,5 +1,5 @@
-// Move-only owners for the OpenSSL handles the bundle code uses, and the one way to turn the
-// OpenSSL error queue into the text of a forage::Error.
+// Certificates and keys for the bundle code: loading, fingerprints, subject forms. The handle
+// owners and openssl_errors() are common/ossl.h.
 #pragma once
 
 #include <memory>
@@ -10,45 +10,28 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "common/ossl.h"
+
 namespace forage::bundle {
 
-template <auto Free>
-struct OsslDeleter {
-  template <class T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-
-using BioPtr = std::unique_ptr<BIO, OsslDeleter<BIO_free_all>>;
-using X509Ptr = std::unique_ptr<X509, OsslDeleter<X509_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, OsslDeleter<EVP_PKEY_free>>;
-using CmsPtr = std::unique_ptr<CMS_ContentInfo, OsslDeleter<CMS_ContentInfo_free>>;
-using StorePtr = std::unique_ptr<X509_STORE, OsslDeleter<X509_STORE_free>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OsslDeleter<X509_STORE_CTX_free>>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, OsslDeleter<EVP_MD_CTX_free>>;
-
-inline void free_x509_stack(STACK_OF(X509) * s) {
-  sk_X509_pop_free(s, X509_free);
-}
-inline void free_x509_stack_shallow(STACK_OF(X509) * s) {
-  sk_X509_free(s);
-}
-// Owns the stack and the certificates in it.
-using X509StackPtr = std::unique_ptr<STACK_OF(X509), OsslDeleter<free_x509_stack>>;
-// Owns the stack only (certificates borrowed, e.g. from CMS_get0_signers).
-using X509StackRef = std::unique_ptr<STACK_OF(X509), OsslDeleter<free_x509_stack_shallow>>;
-
-// Drains the OpenSSL error queue: "reason; reason" (or "unknown OpenSSL error").
-std::string openssl_errors();
+using forage::BioPtr;
+using forage::certificate_fingerprint;
+using forage::CmsPtr;
+using forage::MdCtxPtr;
+using forage::openssl_errors;
+using forage::OsslDeleter;
+using forage::PkeyPtr;
+using forage::StoreCtxPtr;
+using forage::StorePtr;
+using forage::X509Ptr;
+using forage::X509StackPtr;
+using forage::X509StackRef;
 
 // Reads a PEM (or DER) certificate; throws forage::Error("<path>: <reason>").
 X509Ptr load_certificate(const std::string& path);
 // Reads a PEM private key without ever prompting for a pass phrase.
 PkeyPtr load_private_key(const std::string& path);
 
-// SHA-256 of the DER encoding, lower-case hex.
-std::string certificate_fingerprint(X509* cert);
 std::string public_key_fingerprint(EVP_PKEY* key);
 // Subject in the slash form grid tools print: /DC=org/DC=example/CN=host.example.org
 std::string subject_slash(X509* cert);

@@ -13,6 +13,7 @@
 #include "bundle/bag.h"
 #include "bundle/layers.h"
 #include "bundle/pax.h"
+#include "bundle/report_internal.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/hash.h"
@@ -24,16 +25,70 @@
 #include "common/tlp.h"
 
 namespace forage::bundle {
+namespace detail {
+
+std::string str(const J& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_null()) return "";
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+const J& at(const J& j, std::initializer_list<const char*> keys) {
+  static const J kNull;
+  const J* cur = &j;
+  for (const char* k : keys) {
+    if (!cur->is_object()) return kNull;
+    auto it = cur->find(k);
+    if (it == cur->end()) return kNull;
+    cur = &*it;
+  }
+  return *cur;
+}
+
+std::string cell(const J& j) {
+  return printable(str(j), kMaxCell);
+}
+
+J table(std::vector<std::string> columns, std::vector<std::string> formats) {
+  J t;
+  if (formats.empty())
+    for (const auto& c : columns) formats.push_back(column_format(c));
+  formats.resize(columns.size(), "text");
+  t["columns"] = columns;
+  t["formats"] = formats;
+  t["rows"] = J::array();
+  return t;
+}
+
+void add_row(J& t, std::vector<std::string> cells) {
+  if (t["rows"].size() >= kMaxRows) {
+    t["truncated"] = true;
+    return;
+  }
+  J row = J::array();
+  for (auto& c : cells) row.push_back(printable(c, kMaxCell));
+  t["rows"].push_back(row);
+}
+
+std::string tlp_class(const std::string& tlp) {
+  std::string t = to_lower(tlp);
+  if (t.find("red") != std::string::npos) return "red";
+  if (t.find("amber") != std::string::npos) return "amber";
+  if (t.find("green") != std::string::npos) return "green";
+  if (t.find("clear") != std::string::npos || t.find("white") != std::string::npos) return "clear";
+  return "amber";
+}
+
+}  // namespace detail
+
+using namespace detail;
+
 namespace {
 
-using J = ReportJson;
-
+// Each member at most 64 MiB, all of them at most 128 MiB: the report reads metadata, never
+// payload, and a crafted bundle must not make it hold more than that in memory.
 constexpr uint64_t kMaxMember = 64ull << 20;
-constexpr uint64_t kMaxTotal = 512ull << 20;
-constexpr size_t kMaxRows = 5000;
-constexpr size_t kMaxCell = 400;
-constexpr const char* kHuman = "TO BE COMPLETED BY A HUMAN";
-constexpr const char* kNotCollected = "not collected";
+constexpr uint64_t kMaxTotal = 128ull << 20;
 
 bool ends_with(std::string_view s, std::string_view suf) {
   return s.size() >= suf.size() && s.substr(s.size() - suf.size()) == suf;
@@ -62,28 +117,6 @@ bool wanted_member(std::string_view rel) {
   return false;
 }
 
-std::string str(const J& j) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_null()) return "";
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-const J& at(const J& j, std::initializer_list<const char*> keys) {
-  static const J kNull;
-  const J* cur = &j;
-  for (const char* k : keys) {
-    if (!cur->is_object()) return kNull;
-    auto it = cur->find(k);
-    if (it == cur->end()) return kNull;
-    cur = &*it;
-  }
-  return *cur;
-}
-
-std::string cell(const J& j) {
-  return printable(str(j), kMaxCell);
-}
-
 std::string iso_from_ns(long double ns) {
   if (!(ns > 0)) return "";
   return utc_iso(static_cast<int64_t>(ns / 1e9L));
@@ -103,30 +136,30 @@ J parse_json(const std::map<std::string, std::string>& m, const std::string& rel
   return J();
 }
 
-// A Guideline item from a value of incident.json: {"value","question"} objects, strings, lists.
+// A Guideline item from a value of incident.json: {"value","question"} objects, strings, lists,
+// records. The value is rendered for people (people_value): a list of records is a table, never
+// JSON text.
 J item(const std::string& label, const J& v, const std::string& source) {
   J i;
   i["label"] = label;
   if (v.is_object() && v.contains("value") && v.contains("question")) {
-    i["question"] = str(v["question"]);
+    i["question"] = cell(v["question"]);
     const J& val = v["value"];
-    i["value"] = val.is_string() ? val : J(str(val));
+    i["value"] = people_value(val);
     i["state"] = str(val) == kHuman ? "human" : "collected";
     if (v.contains("hints") && v["hints"].is_array() && !v["hints"].empty()) {
       J hints = J::array();
-      for (const auto& h : v["hints"]) hints.push_back(cell(h));
+      for (const auto& h : v["hints"]) hints.push_back(flat(h));
       i["hints"] = hints;
     }
   } else if (v.is_null()) {
     i["value"] = kNotCollected;
     i["state"] = "not collected";
-  } else if (v.is_array()) {
-    J list = J::array();
-    for (const auto& e : v) list.push_back(cell(e));
-    i["value"] = list.empty() ? J("none recorded") : list;
+  } else if (v.is_array() && v.empty()) {
+    i["value"] = "none recorded";
     i["state"] = "collected";
   } else {
-    i["value"] = cell(v);
+    i["value"] = people_value(v);
     i["state"] = str(v) == kHuman ? "human" : "collected";
   }
   i["source"] = source;
@@ -139,23 +172,6 @@ J section(const std::string& id, const std::string& title, J items) {
   s["title"] = title;
   s["items"] = std::move(items);
   return s;
-}
-
-J table(std::vector<std::string> columns) {
-  J t;
-  t["columns"] = columns;
-  t["rows"] = J::array();
-  return t;
-}
-
-void add_row(J& t, std::vector<std::string> cells) {
-  if (t["rows"].size() >= kMaxRows) {
-    t["truncated"] = true;
-    return;
-  }
-  J row = J::array();
-  for (auto& c : cells) row.push_back(printable(c, kMaxCell));
-  t["rows"].push_back(row);
 }
 
 // "Nov 23 11:58:01 ..." (syslog, no year) or "2026-11-23T11:58:01..." at the start of a line.
@@ -204,15 +220,6 @@ void file_times(const J& j, const std::string& source, J& tl, int depth = 0) {
   } else if (j.is_array()) {
     for (const auto& v : j) file_times(v, source, tl, depth + 1);
   }
-}
-
-std::string tlp_class(const std::string& tlp) {
-  std::string t = to_lower(tlp);
-  if (t.find("red") != std::string::npos) return "red";
-  if (t.find("amber") != std::string::npos) return "amber";
-  if (t.find("green") != std::string::npos) return "green";
-  if (t.find("clear") != std::string::npos || t.find("white") != std::string::npos) return "clear";
-  return "amber";
 }
 
 }  // namespace
@@ -375,26 +382,6 @@ BundleForReport read_bundle_for_report(const std::string& path, const VerifyOpti
 
 namespace {
 
-// The members the report uses, parsed, and what it derives from them before any section.
-struct Inputs {
-  const BundleForReport& b;
-  J incident, env, procs, sockets, utmp, artifacts;
-  std::vector<J> actions;
-  std::vector<std::pair<std::string, J>> findings;  // (scan file, finding); summaries left out
-  std::map<std::string, std::string> bag_info;
-  std::vector<std::string> problems;  // members or lines not used, and why
-  // incident.json's "processes" when it is a list (entries of the wrong shape left out, in
-  // problems); nullopt when the collection recorded none.
-  std::optional<std::vector<records::Target>> targets;
-  std::string tlp, case_id;
-  long double boot_ns = 0;  // for process start times given in seconds after boot
-  std::string collected_utc;
-  std::string year;  // of the collection: syslog lines carry none
-
-  explicit Inputs(const BundleForReport& bundle) : b(bundle) {}
-  const J& inc(std::initializer_list<const char*> keys) const { return at(incident, keys); }
-};
-
 std::optional<std::vector<records::Target>> targets_of(const J& incident,
                                                        std::vector<std::string>& problems) {
   const J& list = at(incident, {"processes"});
@@ -541,18 +528,16 @@ J attacker_addresses(const Inputs& in) {
   return ips;
 }
 
-// Grid identities: the DNs the scans found as indicators, then those of the targets' jobs.
-J grid_dns(const Inputs& in) {
+// The DNs the scans found as indicators.
+J indicator_dns(const Inputs& in) {
   J dns = J::array();
   std::set<std::string> seen_dn;
   for (const auto& [rel, f] : in.findings) {
     const J& ind = at(f, {"ioc"});
-    if (str(at(ind, {"type"})) == "x509-dn" && seen_dn.insert(str(at(ind, {"value"}))).second)
-      dns.push_back(str(at(ind, {"value"})) + " (indicator found in " + rel + ")");
+    if (str(at(ind, {"type"})) == "x509-dn" && seen_dn.insert(str(at(ind, {"value"}))).second &&
+        dns.size() < 500)
+      dns.push_back(cell(at(ind, {"value"})) + " (indicator found in " + rel + ")");
   }
-  const J& grid = in.inc({"grid_identities"});
-  if (grid.is_array())
-    for (const auto& g : grid) dns.push_back(cell(g));
   return dns;
 }
 
@@ -581,8 +566,9 @@ J hosts_section(const Inputs& in) {
   J items = J::array();
   items.push_back(inc_item(in, "Host name", {"affected_host", "hostname"}));
   items.push_back(inc_item(in, "FQDN", {"affected_host", "identity", "fqdn"}));
-  items.push_back(inc_item(in, "Kernel", {"affected_host", "identity", "kernel", "release"}));
-  items.push_back(inc_item(in, "OS", {"affected_host", "identity", "os"}));
+  const J facts = host_facts(in);
+  for (const auto& [label, value] : facts.items())
+    items.push_back(item(label, value, std::string(layout::kEnvironment)));
   J addrs = J::array();
   const J& ifs = in.inc({"affected_host", "identity", "interfaces"});
   if (ifs.is_array())
@@ -602,10 +588,20 @@ J appliance_section(const Inputs& in) {
 }
 
 J dns_section(const Inputs& in) {
-  J dns = grid_dns(in);
-  return section("dns", "Grid identities (DNs) involved",
-                 J::array({item("DNs", in.incident.is_null() && dns.empty() ? J() : dns,
-                                incident_and_scans())}));
+  J items = J::array();
+  const std::string src(layout::kIncident);
+  J ids = grid_identity_table(in);
+  if (!in.inc({"grid_identities"}).is_array()) {
+    items.push_back(item("DNs and jobs of the targets", J(), src));
+  } else {
+    J i = item("DNs and jobs of the targets", J("none recorded"), src);
+    if (!ids["rows"].empty()) i["value"] = without_empty_columns(ids);
+    items.push_back(i);
+  }
+  J dns = indicator_dns(in);
+  items.push_back(item("DNs found as indicators", in.findings.empty() ? J() : dns,
+                       std::string(layout::kScansDir) + "/"));
+  return section("dns", "Grid identities (DNs) involved", items);
 }
 
 J entry_section(const Inputs& in) {
@@ -626,17 +622,18 @@ J ips_section(const Inputs& in) {
 J evidence_section(const Inputs& in) {
   J items = J::array();
   const J& evidence = in.inc({"evidence"});
-  J list = J::array();
+  J t = table({"taken (UTC)", "bag path", "what", "size", "sha256"});
   if (evidence.is_array())
     for (const auto& e : evidence)
-      list.push_back(str(e.value("utc", J())) + "  " + str(e.value("path", J())) + "  " +
-                     str(e.value("what", J())) + "  sha256:" + str(e.value("sha256", J())));
-  items.push_back(item("Evidence taken (UTC, bag path, what, hash)",
-                       evidence.is_array() ? list : J(), std::string(layout::kIncident)));
-  items.push_back(item("Payload files",
-                       J(std::to_string(in.b.verify.payload_files) + " files, " +
-                         std::to_string(in.b.verify.payload_bytes) + " bytes"),
-                       std::string(kManifest)));
+      add_row(t, {str(e.value("utc", J())), str(e.value("path", J())), str(e.value("what", J())),
+                  str(e.value("size", J())), str(e.value("sha256", J()))});
+  items.push_back(item("Evidence taken",
+                       evidence.is_array() ? J(evidence.empty() ? J("none recorded") : t) : J(),
+                       std::string(layout::kIncident)));
+  J payload = table({"files", "size"}, {"text", "bytes"});
+  add_row(payload,
+          {std::to_string(in.b.verify.payload_files), std::to_string(in.b.verify.payload_bytes)});
+  items.push_back(item("Payload files", payload, std::string(kManifest)));
   return section("evidence", "Evidence, with timestamps", items);
 }
 
@@ -664,16 +661,17 @@ J vulns_section(const Inputs& in) {
                            inc_item(in, "Root compromise", {"root_compromise"})}));
 }
 
+// The action log summarised, one row per step; the full log is the timeline and the actions
+// table.
 J actions_section(const Inputs& in) {
-  J list = J::array();
-  for (const auto& a : in.actions)
-    if (str(a.value("actor", J())) != "forage" || list.size() < 200)
-      list.push_back(str(a.value("utc", J())) + "  " + str(a.value("action", J())) + "  " +
-                     str(a.value("target", J())) + " -> " + str(a.value("result", J())));
   const std::string log(layout::kActions);
-  return section("actions", "Actions taken",
-                 J::array({item("Actions (" + log + ")", in.b.members.count(log) ? list : J(), log),
-                           inc_item(in, "Resolution", {"resolution"})}));
+  J steps = action_summary(in);
+  J summary = in.b.members.count(log) ? (steps["rows"].empty() ? J("none recorded") : steps) : J();
+  return section(
+      "actions", "Actions taken",
+      J::array({item("Actions, by step (" + log + "; every action in the timeline)", summary, log),
+                inc_item(in, "Containment", {"containment"}),
+                inc_item(in, "Resolution", {"resolution"})}));
 }
 
 J guideline_sections(const Inputs& in) {
@@ -849,7 +847,7 @@ void listing_events(Inputs& in, J& tl) {
 
 // The action log as rows and as events.
 J action_table(const Inputs& in, J& tl) {
-  J t = table({"seq", "utc", "actor", "action", "target", "result"});
+  J t = table({"seq", "time (UTC)", "actor", "action", "target", "result"});
   for (const auto& a : in.actions) {
     if (!a.is_object()) continue;
     add_row(
@@ -864,7 +862,7 @@ J action_table(const Inputs& in, J& tl) {
 }
 
 J evidence_table(const Inputs& in) {
-  J t = table({"utc", "path", "what", "size", "sha256"});
+  J t = table({"taken (UTC)", "bag path", "what", "size", "sha256"});
   const J& evidence = in.inc({"evidence"});
   if (evidence.is_array())
     for (const auto& e : evidence)
@@ -881,6 +879,15 @@ J not_collected(const Inputs& in) {
     if (!in.b.members.count(std::string(m)))
       missing.push_back(std::string(m) + ": " + kNotCollected);
   if (in.findings.empty()) missing.push_back(std::string(layout::kScansDir) + "/: no scan results");
+  // What the collector itself could not take (incident.json lost.not_collected).
+  const J& lost = in.inc({"lost", "not_collected"});
+  if (lost.is_array())
+    for (const auto& m : lost)
+      if (missing.size() < 500) missing.push_back(flat(m));
+  if (in.targets)
+    for (const auto& p : *in.targets)
+      if (p.core.empty() && missing.size() < 500)
+        missing.push_back("memory of pid " + std::to_string(p.pid) + ": not dumped");
   return missing;
 }
 
@@ -931,6 +938,10 @@ J build_report(const BundleForReport& b) {
   r["case"] = in.case_id;
   r["bag"] = b.verify.top;
   r["verification"] = verification(b.verify);
+  // The first screen, in the order an expert asks: the targets, the indicator hits, the SSH-log
+  // coverage, and what could not be collected; then the Guideline.
+  r["summary"] = first_screen(in);
+  r["not_collected"] = not_collected(in);
   r["sections"] = guideline_sections(in);
 
   // Tables and timeline (events in this order, then stably sorted by time).
@@ -952,302 +963,9 @@ J build_report(const BundleForReport& b) {
   r["timeline"] = tl;
   r["tables"] = tables;
 
-  r["not_collected"] = not_collected(in);
   r["notes"] = report_notes(in);
   r["closure"] = closure(in, str(r["verification"]["verdict"]));
   return r;
-}
-
-std::string report_markdown(const J& r) {
-  // Every value below goes through md_escape (or md_code): the bundle, and what it says about
-  // itself (TLP, case, names), is attacker-influenced.
-  const std::string tlp = md_escape(str(r["tlp"]));
-  std::string o = "**" + tlp + "**\n\n# Incident report";
-  if (!str(r["case"]).empty()) o += " — " + md_escape(str(r["case"]));
-  o += "\n\nBundle: " + md_code(str(r["bundle"])) + " — bag " + md_code(str(r["bag"])) + "\n\n";
-  const J& v = r["verification"];
-  o += "## Verification\n\n**" + md_escape(str(v["verdict"])) + "**";
-  o += " — " + md_escape(str(v["payload_files"])) + " payload files, " +
-       md_escape(str(v["payload_bytes"])) + " bytes, " + md_escape(str(v["actions"])) +
-       " actions\n\n";
-  for (const auto& p : v["problems"]) o += "- problem: " + md_escape(str(p)) + "\n";
-  for (const auto& s : v["signatures"])
-    o += "- signature " + md_escape(str(s["kind"])) + ": " +
-         (s["valid"].get<bool>() ? "valid" : "NOT valid") +
-         (s["trusted"].get<bool>() ? ", trusted" : ", not trusted") + ", signer " +
-         md_escape(str(s["signer"])) + "\n";
-  o += "\n";
-  for (const auto& s : r["sections"]) {
-    o += "## " + md_escape(str(s["title"])) + "\n\n";
-    for (const auto& i : s["items"]) {
-      std::string state = str(i["state"]);
-      o += "- **" + md_escape(str(i["label"])) + "**";
-      if (state == "human") o += " *(to be completed)*";
-      if (state == "not collected") o += " *(not collected)*";
-      o += ": ";
-      if (i.contains("question")) o += "_" + md_escape(str(i["question"])) + "_ ";
-      if (i["value"].is_array()) {
-        o += "\n";
-        for (const auto& e : i["value"]) o += "  - " + md_escape(str(e)) + "\n";
-      } else {
-        o += md_escape(str(i["value"])) + "\n";
-      }
-      if (i.contains("hints"))
-        for (const auto& h : i["hints"]) o += "  - hint: " + md_escape(str(h)) + "\n";
-    }
-    o += "\n";
-  }
-  o += "## Timeline (UTC)\n\n| time | kind | what | source |\n|---|---|---|---|\n";
-  for (const auto& e : r["timeline"])
-    o += "| " + md_escape(str(e["utc"])) + " | " + md_escape(str(e["kind"])) + " | " +
-         md_escape(str(e["what"])) + " | " + md_escape(str(e["source"])) + " |\n";
-  for (const auto& [name, t] : r["tables"].items()) {
-    o += "\n## Table: " + md_escape(name) + "\n\n|";
-    for (const auto& c : t["columns"]) o += " " + md_escape(str(c)) + " |";
-    o += "\n|";
-    for (size_t i = 0; i < t["columns"].size(); ++i) o += "---|";
-    o += "\n";
-    for (const auto& row : t["rows"]) {
-      o += "|";
-      for (const auto& c : row) o += " " + md_escape(str(c)) + " |";
-      o += "\n";
-    }
-  }
-  o += "\n## Not collected\n\n";
-  for (const auto& m : r["not_collected"]) o += "- " + md_escape(str(m)) + "\n";
-  if (!r["notes"].empty()) {
-    o += "\n## Notes\n\n";
-    for (const auto& n : r["notes"]) o += "- " + md_escape(str(n)) + "\n";
-  }
-  o += "\n## " + md_escape(str(r["closure"]["title"])) + " (skeleton)\n\n**" + tlp + "**\n\n";
-  for (const auto& f : r["closure"]["fields"])
-    o += "- **" + md_escape(str(f["label"])) + "**: " + md_escape(str(f["value"])) + "\n";
-  o += "\n**" + tlp + "**\n";
-  return o;
-}
-
-namespace {
-
-// Nothing may be fetched: no network, no external fonts or scripts.
-constexpr const char* kHtmlCsp =
-    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n";
-
-constexpr const char* kHtmlCss =
-    R"CSS(body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 2em 3em;color:#111;background:#fff}
-.tlp{font-weight:bold;padding:.3em .8em;margin:.5em 0;display:inline-block;border-radius:3px;background:#000}
-.tlp-red{color:#FF2B2B}.tlp-amber{color:#FFC000}.tlp-green{color:#33FF00}.tlp-clear{color:#fff}
-header,footer{text-align:right}
-h1{margin-top:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.5em}
-.valid{color:#060}.invalid{color:#b00;font-weight:bold}
-dl{display:grid;grid-template-columns:18em 1fr;gap:.3em 1em}dt{font-weight:bold}dd{margin:0;white-space:pre-wrap;word-break:break-all}
-.human{background:#fff4cc}.missing{color:#888;font-style:italic}.q{color:#555;font-style:italic}
-table{border-collapse:collapse;width:100%;font-size:.85em;margin:.5em 0}
-th,td{border:1px solid #ccc;padding:.2em .4em;text-align:left;vertical-align:top;word-break:break-all}
-th{background:#eee;cursor:pointer;user-select:none}th.asc::after{content:" \25B2"}th.desc::after{content:" \25BC"}
-input.filter{margin:.3em 0;padding:.2em;width:20em}
-#timeline{list-style:none;padding:0;border-left:3px solid #888;margin-left:.5em}
-#timeline li{padding:.15em .6em;margin:.1em 0;font-size:.85em}
-#timeline time{font-family:monospace;margin-right:.8em}
-#timeline .kind{display:inline-block;min-width:6em;font-weight:bold}
-.ev-process .kind{color:#06c}.ev-login .kind{color:#b00}.ev-file .kind{color:#960}.ev-connection .kind{color:#909}.ev-action .kind{color:#555}.ev-log .kind{color:#c60}
-#timeline .src{color:#888;margin-left:.8em}
-@media print{header.tlp{position:fixed;top:0;right:0}footer.tlp{position:fixed;bottom:0;right:0}input.filter,#tl-filters{display:none}}
-)CSS";
-
-// Built with textContent only: nothing from the bundle is ever parsed as HTML.
-constexpr const char* kHtmlScript = R"JS(<script>
-(function () {
-  'use strict';
-  var data = JSON.parse(document.getElementById('report-data').textContent);
-  var ol = document.getElementById('timeline');
-  var kinds = {};
-  data.timeline.forEach(function (e) {
-    var li = document.createElement('li');
-    li.className = 'ev ev-' + String(e.kind).replace(/[^a-z]/g, '');
-    li.setAttribute('data-kind', e.kind);
-    var t = document.createElement('time'); t.textContent = e.utc || '?'; li.appendChild(t);
-    var k = document.createElement('span'); k.className = 'kind'; k.textContent = e.kind; li.appendChild(k);
-    var w = document.createElement('span'); w.className = 'what'; w.textContent = e.what; li.appendChild(w);
-    if (e.source) { var s = document.createElement('span'); s.className = 'src'; s.textContent = e.source; li.appendChild(s); }
-    ol.appendChild(li);
-    kinds[e.kind] = (kinds[e.kind] || 0) + 1;
-  });
-  var filters = document.getElementById('tl-filters');
-  Object.keys(kinds).sort().forEach(function (kind) {
-    var label = document.createElement('label');
-    var box = document.createElement('input');
-    box.type = 'checkbox'; box.checked = true;
-    box.addEventListener('change', function () {
-      Array.prototype.forEach.call(ol.children, function (li) {
-        if (li.getAttribute('data-kind') === kind) li.style.display = box.checked ? '' : 'none';
-      });
-    });
-    label.appendChild(box);
-    label.appendChild(document.createTextNode(' ' + kind + ' (' + kinds[kind] + ')  '));
-    filters.appendChild(label);
-  });
-  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
-    var ths = table.tHead.rows[0].cells;
-    Array.prototype.forEach.call(ths, function (th, col) {
-      th.addEventListener('click', function () {
-        var asc = !th.classList.contains('asc');
-        Array.prototype.forEach.call(ths, function (o) { o.classList.remove('asc', 'desc'); });
-        th.classList.add(asc ? 'asc' : 'desc');
-        var body = table.tBodies[0];
-        var rows = Array.prototype.slice.call(body.rows);
-        rows.sort(function (a, b) {
-          var x = a.cells[col].textContent, y = b.cells[col].textContent;
-          var nx = Number(x), ny = Number(y);
-          var c = (x !== '' && y !== '' && !isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-          return asc ? c : -c;
-        });
-        rows.forEach(function (r) { body.appendChild(r); });
-      });
-    });
-  });
-  Array.prototype.forEach.call(document.querySelectorAll('input.filter'), function (input) {
-    var table = document.getElementById(input.getAttribute('data-table'));
-    input.addEventListener('input', function () {
-      var q = input.value.toLowerCase();
-      Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
-        r.style.display = r.textContent.toLowerCase().indexOf(q) >= 0 ? '' : 'none';
-      });
-    });
-  });
-  document.body.setAttribute('data-timeline-events', String(ol.children.length));
-})();
-</script>
-)JS";
-
-// From the doctype to the top of the body: TLP banner, title, bundle and bag.
-std::string html_head(const J& r, const std::string& tlp, const std::string& cls) {
-  std::string h;
-  h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
-  h += kHtmlCsp;
-  h +=
-      "<title>" + tlp + " — incident report " + html_escape(str(r["case"])) + "</title>\n<style>\n";
-  h += kHtmlCss;
-  h += "</style></head>\n<body>\n";
-  h += "<header class=\"tlp tlp-" + cls + "\" id=\"tlp-top\">" + tlp + "</header>\n";
-  h += "<h1>Incident report " + html_escape(str(r["case"])) + "</h1>\n";
-  h += "<p>Bundle <code>" + html_escape(printable(str(r["bundle"]), 300)) + "</code>, bag <code>" +
-       html_escape(printable(str(r["bag"]), 300)) + "</code></p>\n";
-  return h;
-}
-
-std::string html_verification(const J& v) {
-  std::string h = "<h2 id=\"verification\">Verification</h2>\n<p class=\"" +
-                  std::string(v["valid"].get<bool>() ? "valid" : "invalid") + "\" id=\"verdict\">" +
-                  html_escape(str(v["verdict"])) + "</p>\n<ul>\n";
-  for (const auto& p : v["problems"])
-    h += "<li class=\"invalid\">" + html_escape(str(p)) + "</li>\n";
-  for (const auto& s : v["signatures"])
-    h += "<li>signature " + html_escape(str(s["kind"])) + ": " +
-         (s["valid"].get<bool>() ? "valid" : "NOT valid") +
-         (s["trusted"].get<bool>() ? ", trusted" : ", not trusted") + ", signer " +
-         html_escape(str(s["signer"])) + "</li>\n";
-  h += "</ul>\n";
-  return h;
-}
-
-// One Guideline item: label, then question, value (or list) and hints.
-std::string html_item(const J& i) {
-  std::string state = str(i["state"]);
-  std::string c = state == "human"           ? " class=\"human\""
-                  : state == "not collected" ? " class=\"missing\""
-                                             : "";
-  std::string h = "<dt>" + html_escape(str(i["label"])) + "</dt><dd" + c + ">";
-  if (i.contains("question"))
-    h += "<span class=\"q\">" + html_escape(str(i["question"])) + "</span>\n";
-  if (i["value"].is_array()) {
-    h += "<ul>";
-    for (const auto& e : i["value"]) h += "<li>" + html_escape(str(e)) + "</li>";
-    h += "</ul>";
-  } else {
-    h += html_escape(str(i["value"]));
-  }
-  if (i.contains("hints"))
-    for (const auto& x : i["hints"])
-      h += "\n<span class=\"q\">hint: " + html_escape(str(x)) + "</span>";
-  h += "</dd>\n";
-  return h;
-}
-
-std::string html_sections(const J& r) {
-  std::string h;
-  for (const auto& s : r["sections"]) {
-    h += "<h2 id=\"s-" + html_escape(str(s["id"])) + "\">" + html_escape(str(s["title"])) +
-         "</h2>\n<dl>\n";
-    for (const auto& i : s["items"]) h += html_item(i);
-    h += "</dl>\n";
-  }
-  return h;
-}
-
-// Sortable, filterable tables (the script wires them up).
-std::string html_tables(const J& r) {
-  std::string h;
-  for (const auto& [name, t] : r["tables"].items()) {
-    std::string id = "t-" + name;
-    h += "<h2 id=\"h-" + id + "\">" + html_escape(name) + " (" + std::to_string(t["rows"].size()) +
-         ")</h2>\n<input class=\"filter\" type=\"search\" placeholder=\"filter rows\" "
-         "data-table=\"" +
-         id + "\">\n<table class=\"sortable\" id=\"" + id + "\"><thead><tr>";
-    for (const auto& c : t["columns"]) h += "<th>" + html_escape(str(c)) + "</th>";
-    h += "</tr></thead><tbody>\n";
-    for (const auto& row : t["rows"]) {
-      h += "<tr>";
-      for (const auto& c : row) h += "<td>" + html_escape(str(c)) + "</td>";
-      h += "</tr>\n";
-    }
-    h += "</tbody></table>\n";
-  }
-  return h;
-}
-
-// Not collected, notes, the closure skeleton and the bottom TLP banner.
-std::string html_closing(const J& r, const std::string& tlp, const std::string& cls) {
-  std::string h = "<h2>Not collected</h2>\n<ul>\n";
-  for (const auto& m : r["not_collected"])
-    h += "<li class=\"missing\">" + html_escape(str(m)) + "</li>\n";
-  h += "</ul>\n";
-  if (!r["notes"].empty()) {
-    h += "<h2>Notes</h2>\n<ul>\n";
-    for (const auto& n : r["notes"]) h += "<li>" + html_escape(str(n)) + "</li>\n";
-    h += "</ul>\n";
-  }
-  h += "<h2 id=\"closure\">" + html_escape(str(r["closure"]["title"])) + " (skeleton)</h2>\n";
-  h += "<p class=\"tlp tlp-" + cls + "\">" + tlp + "</p>\n<dl>\n";
-  for (const auto& f : r["closure"]["fields"]) {
-    std::string val = str(f["value"]);
-    h += "<dt>" + html_escape(str(f["label"])) + "</dt><dd" +
-         (val == kHuman ? " class=\"human\"" : "") + ">" + html_escape(val) + "</dd>\n";
-  }
-  h += "</dl>\n<footer class=\"tlp tlp-" + cls + "\" id=\"tlp-bottom\">" + tlp + "</footer>\n";
-  return h;
-}
-
-}  // namespace
-
-std::string report_html(const J& r) {
-  std::string tlp = html_escape(str(r["tlp"]));
-  std::string cls = tlp_class(str(r["tlp"]));
-  std::string h = html_head(r, tlp, cls);
-  h += html_verification(r["verification"]);
-  h += html_sections(r);
-  h += "<h2 id=\"s-timeline\">Timeline (UTC)</h2>\n<div id=\"tl-filters\"></div>\n"
-       "<noscript><p>The timeline needs JavaScript; the same events are in the Markdown and JSON "
-       "forms of this report.</p></noscript>\n<ol id=\"timeline\"></ol>\n";
-  h += html_tables(r);
-  h += html_closing(r, tlp, cls);
-  J data;
-  data["timeline"] = r["timeline"];
-  h += "<script type=\"application/json\" id=\"report-data\">" + json_for_script(data) +
-       "</script>\n";
-  h += kHtmlScript;
-  h += "</body></html>\n";
-  return h;
 }
 
 }  // namespace forage::bundle

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <utility>
 
 #include "bundle/action_log.h"
 #include "bundle/bag.h"
@@ -27,11 +28,30 @@ namespace {
 // files is refused past it instead of filling the memory (docs/bundle-format.md).
 constexpr uint64_t kTagBudget = 64ull << 20;
 
+// Members of one bundle. Each costs verify about 300 bytes (its name, its hash, its place in the
+// file map) even when empty, so a small zstd stream of millions of empty members would otherwise
+// take gigabytes. A real collect holds thousands; `bundle create` of a large tree, hundreds of
+// thousands. Past it verify stops reading and the bundle fails (exit 4).
+constexpr uint64_t kMaxMembers = 1000000;
+
+// Problems kept as text: the report prints the first 200 anyway. Past it they are counted (and
+// the affected files still recorded), so a manifest of millions of bad lines cannot fill memory.
+constexpr size_t kMaxProblemsListed = 10000;
+
 // The tag files verify parses, hence keeps in memory (within kTagBudget); the others it hashes.
 bool parsed_tag(std::string_view rel) {
   return rel == kBagitTxt || rel == kBagInfo || rel == kManifest || rel == kTagManifest ||
          rel == kSignatureCms || rel == kSignatureRaw || rel == kSignatureKey || rel == kActions ||
          rel == kActionsHead;
+}
+
+// Tag files every bundle has.
+constexpr std::string_view kRequiredTags[] = {kBagitTxt, kBagInfo,     kManifest,
+                                              kActions,  kActionsHead, kEnvironment};
+
+bool required_tag(std::string_view rel) {
+  return std::find(std::begin(kRequiredTags), std::end(kRequiredTags), rel) !=
+         std::end(kRequiredTags);
 }
 
 std::string strip_slashes(std::string s) {
@@ -44,16 +64,22 @@ class Verifier {
   Verifier(VerifyReport& r, const VerifyOptions& o) : r_(r), o_(o) {}
 
   void problem(const std::string& file, const std::string& why) {
-    r_.problems.push_back(file.empty() ? why : printable(file, 200) + ": " + why);
+    add_problem(file.empty() ? why : printable(file, 200) + ": " + why);
     if (!file.empty()) r_.affected.insert(file);
   }
 
+  // Every problem found, listed or only counted (kMaxProblemsListed).
+  size_t problem_count() const { return r_.problems.size() + unlisted_problems_; }
+
   void read_members(Source& s, const std::string& name) {
     PaxReader reader(s, name);
-    std::set<std::string> seen;
     std::vector<char> buf(1 << 20);
     while (auto e = reader.next()) {
-      ++r_.members;
+      if (++r_.members > kMaxMembers)
+        throw Error("more than " + std::to_string(kMaxMembers) +
+                        " members (a bundle of millions of tiny members is a memory bomb): "
+                        "the rest is not read",
+                    Exit::kVerifyFailed);
       std::string why = unsafe_member_name(e->name);
       if (!why.empty()) {
         problem(e->name, "unsafe member name: " + why);
@@ -66,28 +92,32 @@ class Verifier {
         problem(clean, "member outside the bag directory " + r_.top + "/");
         continue;
       }
-      if (!seen.insert(clean).second)
-        problem(rel_of(clean),
-                "duplicate member (extraction would silently replace the first copy)");
+      // Duplicates are found in what is kept anyway (files_, dirs_): no third copy of every name.
+      bool is_top = clean == r_.top;
+      std::string rel = rel_of(clean);
+      bool duplicate =
+          is_top ? std::exchange(top_seen_, true) : r_.files.count(rel) > 0 || dirs_.count(rel) > 0;
+      if (duplicate)
+        problem(rel, "duplicate member (extraction would silently replace the first copy)");
       if (e->type == EntryType::kDirectory) {
-        dirs_.insert(rel_of(clean));
+        if (!is_top) dirs_.insert(rel);
         continue;
       }
       if (e->type != EntryType::kFile) {
         std::string what = std::string(entry_type_name(e->type)) + " member";
         if (!e->linkname.empty()) what += " -> " + printable(e->linkname);
-        problem(rel_of(clean), what + " (a bundle holds only regular files and directories)");
+        problem(rel, what + " (a bundle holds only regular files and directories)");
         continue;
       }
       if (e->sparse) {
-        problem(rel_of(clean), "sparse member (never written by forage)");
+        problem(rel, "sparse member (never written by forage)");
         continue;
       }
-      if (clean == r_.top) {
+      if (is_top) {
         problem(clean, "the bag directory itself is a file");
         continue;
       }
-      read_file(reader, rel_of(clean), e->size, buf);
+      read_file(reader, rel, e->size, buf);
     }
     if (reader.data_after_end()) problem("archive", "data after the end-of-archive marker");
   }
@@ -127,6 +157,9 @@ class Verifier {
     bagit_checks();
     signature_checks();
     action_checks();
+    if (unlisted_problems_ > 0)
+      r_.problems.push_back("... and " + std::to_string(unlisted_problems_) +
+                            " more problems, not listed");
   }
 
  private:
@@ -146,7 +179,7 @@ class Verifier {
   }
 
   void check(size_t before, const std::string& what) {
-    r_.checks.push_back({r_.problems.size() == before, what});
+    r_.checks.push_back({problem_count() == before, what});
   }
 
   // Everything found while reading the members (names, types, duplicates, the tag budget, a
@@ -168,7 +201,7 @@ class Verifier {
 
   // bagit.txt: the BagIt declaration.
   void bagit_checks() {
-    size_t before = r_.problems.size();
+    size_t before = problem_count();
     const std::string* bagit = tag(kBagitTxt);
     if (!bagit)
       absent(kBagitTxt);
@@ -183,7 +216,7 @@ class Verifier {
 
   // manifest-sha256.txt: every payload file present, listed once, with its SHA-256.
   void payload_manifest_checks() {
-    size_t before = r_.problems.size();
+    size_t before = problem_count();
     std::vector<std::string> manifest_problems;
     std::set<std::string> listed;
     const std::string* manifest = tag(kManifest);
@@ -195,23 +228,24 @@ class Verifier {
     if (!manifest) {
       absent(kManifest);
     } else {
-      auto entries = parse_manifest(*manifest, kManifest, manifest_problems);
-      for (const auto& p : manifest_problems) problem(std::string(kManifest), p);
-      for (const auto& e : entries) {
+      // Entries are checked as they are parsed; `listed` only holds names that are members, so
+      // its size is bounded by kMaxMembers whatever the manifest says.
+      for_each_manifest_entry(*manifest, kManifest, manifest_problems, [&](ManifestEntry&& e) {
         if (!layout::is_payload(e.path) || !unsafe_member_name(e.path).empty()) {
           problem(e.path, "listed in manifest-sha256.txt outside data/");
-          continue;
-        }
-        if (!listed.insert(e.path).second) {
-          problem(e.path, "listed twice in manifest-sha256.txt");
-          continue;
+          return;
         }
         auto it = r_.files.find(e.path);
-        if (it == r_.files.end())
+        if (it == r_.files.end()) {
           problem(e.path, "listed in manifest-sha256.txt but missing from the bundle");
+          return;
+        }
+        if (!listed.insert(e.path).second)
+          problem(e.path, "listed twice in manifest-sha256.txt");
         else if (it->second.sha256 != e.sha256)
           problem(e.path, "SHA-256 mismatch (content differs from manifest-sha256.txt)");
-      }
+      });
+      for (const auto& p : manifest_problems) problem(std::string(kManifest), p);
       for (const auto& [rel, f] : r_.files)
         if (layout::is_payload(rel) && !listed.count(rel))
           problem(rel, "payload file not listed in manifest-sha256.txt (added after bagging?)");
@@ -222,7 +256,7 @@ class Verifier {
 
   // bag-info.txt: its Payload-Oxum agrees with the payload read.
   void payload_oxum_checks() {
-    size_t before = r_.problems.size();
+    size_t before = problem_count();
     const std::string* info = tag(kBagInfo);
     std::string want = std::to_string(r_.payload_bytes) + "." + std::to_string(r_.payload_files);
     if (!info) {
@@ -243,38 +277,37 @@ class Verifier {
 
   // tagmanifest-sha256.txt: every tag file listed once, with its SHA-256; the required ones there.
   void tag_manifest_checks() {
-    size_t before = r_.problems.size();
+    size_t before = problem_count();
     const std::string* tm = tag(kTagManifest);
     std::set<std::string> tag_listed;
     if (!tm) {
       absent(kTagManifest);
     } else {
       std::vector<std::string> tp;
-      auto entries = parse_manifest(*tm, kTagManifest, tp);
-      for (const auto& p : tp) problem(std::string(kTagManifest), p);
-      for (const auto& e : entries) {
+      for_each_manifest_entry(*tm, kTagManifest, tp, [&](ManifestEntry&& e) {
         if (layout::is_payload(e.path) || unlisted_tag_name(e.path) ||
             !unsafe_member_name(e.path).empty()) {
           problem(e.path, "must not be listed in tagmanifest-sha256.txt");
-          continue;
-        }
-        if (!tag_listed.insert(e.path).second) {
-          problem(e.path, "listed twice in tagmanifest-sha256.txt");
-          continue;
+          return;
         }
         auto it = r_.files.find(e.path);
-        if (it == r_.files.end())
+        if (it == r_.files.end()) {
           problem(e.path, "listed in tagmanifest-sha256.txt but missing");
+          if (required_tag(e.path)) tag_listed.insert(e.path);  // said once, not twice
+          return;
+        }
+        if (!tag_listed.insert(e.path).second)
+          problem(e.path, "listed twice in tagmanifest-sha256.txt");
         else if (it->second.sha256 != e.sha256)
           problem(e.path, "SHA-256 mismatch (content differs from tagmanifest-sha256.txt)");
-      }
+      });
+      for (const auto& p : tp) problem(std::string(kTagManifest), p);
       for (const auto& [rel, f] : r_.files) {
         if (layout::is_payload(rel) || unlisted_tag_name(rel)) continue;
         ++r_.tag_files;
         if (!tag_listed.count(rel)) problem(rel, "tag file not listed in tagmanifest-sha256.txt");
       }
-      for (std::string_view req :
-           {kBagitTxt, kBagInfo, kManifest, kActions, kActionsHead, kEnvironment})
+      for (std::string_view req : kRequiredTags)
         if (!r_.files.count(std::string(req)) && !tag_listed.count(std::string(req)))
           problem(std::string(req), "missing");
     }
@@ -283,7 +316,7 @@ class Verifier {
   }
 
   void signature_checks() {
-    size_t before = r_.problems.size();
+    size_t before = problem_count();
     const std::string* tm = tag(kTagManifest);
     const std::string* p7s = tag(kSignatureCms);
     const std::string* sig = tag(kSignatureRaw);
@@ -291,7 +324,7 @@ class Verifier {
     std::string what;
     for (std::string_view f : {kSignatureCms, kSignatureRaw, kSignatureKey})
       if (refused_.count(std::string(f))) absent(f);
-    if (r_.problems.size() != before) {
+    if (problem_count() != before) {
       check(before, "signature: not checked");
       return;
     }
@@ -345,7 +378,7 @@ class Verifier {
   }
 
   void action_checks() {
-    size_t before = r_.problems.size();
+    size_t before = problem_count();
     const std::string* log = tag(kActions);
     const std::string* head = tag(kActionsHead);
     if (!log || !head) {
@@ -356,7 +389,7 @@ class Verifier {
     ActionLogCheck c = check_action_log(*log, *head);
     r_.actions = c.count;
     for (const auto& p : c.problems) {
-      r_.problems.push_back(p);
+      add_problem(p);
       r_.affected.insert(p.rfind(kActionsHead, 0) == 0 ? std::string(kActionsHead)
                                                        : std::string(kActions));
     }
@@ -364,8 +397,17 @@ class Verifier {
                       " actions, hash chain and " + std::string(kActionsHead) + " agree");
   }
 
+  void add_problem(std::string text) {
+    if (r_.problems.size() < kMaxProblemsListed)
+      r_.problems.push_back(std::move(text));
+    else
+      ++unlisted_problems_;
+  }
+
   VerifyReport& r_;
   const VerifyOptions& o_;
+  size_t unlisted_problems_ = 0;
+  bool top_seen_ = false;                    // the bag directory's own member
   std::map<std::string, std::string> tags_;  // parsed tag files, kTagBudget in all
   uint64_t tag_bytes_ = 0;                   // tag files counted against kTagBudget
   std::set<std::string> refused_;            // tag files over it
@@ -550,7 +592,13 @@ VerifyReport extract_bundle(const std::string& path, const std::string& dir,
   if (!root) throw system_error(dir, errno);
   struct stat st {};
   if (::fstatat(root.get(), report.top.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
-    throw Error(dir + "/" + report.top + ": exists; extract never overwrites");
+    // Also what a killed extract leaves: its tree, incomplete, with at most one temporary
+    // .forage-extract.<pid>.<n> file in it. Every temporary file lives inside <top>, which
+    // this check refuses to enter, so no later extract meets one; removing them here would mean
+    // deleting inside a tree extract refuses to touch. The user removes <top> and starts again.
+    throw Error(dir + "/" + report.top +
+                ": exists; extract never overwrites (if an earlier extract was interrupted, "
+                "remove that directory, .forage-extract.* files included, and extract again)");
 
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw system_error(path, errno);

@@ -17,7 +17,15 @@
 // directory descriptors (O_NOFOLLOW, O_EXCL): never outside DIR, never through a link, never
 // over an existing file. Each file is written under a temporary name in its directory and renamed
 // (RENAME_NOREPLACE) only once its size and SHA-256 match the first pass; a file that does not is
-// removed, so nothing unverified is left under DIR.
+// removed, so nothing unverified is left under DIR. An extract killed mid-way leaves DIR/<top>
+// incomplete, with at most one temporary ".forage-extract.<pid>.<n>" file (inside <top>, never
+// beside it); a later extract refuses an existing DIR/<top>, so it names the directory to remove
+// rather than deleting inside it.
+//
+// Bounds (a bundle is hostile input): at most 1,000,000 members (kMaxMembers in verify.cpp; each
+// costs ~300 bytes of memory even when empty): past it the bundle fails (exit 4) and the rest is
+// not read; tag files within 64 MiB together; the manifests are checked line by line from that
+// copy, never parsed into a second one; 10,000 problems listed, the rest counted.
 #pragma once
 
 #include <cstdint>

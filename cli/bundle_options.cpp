@@ -7,6 +7,7 @@
 #include "cli/lib_versions.h"
 #include "common/error.h"
 #include "forage/version.h"
+#include "host/os_info.h"
 
 namespace forage::cli {
 
@@ -55,6 +56,7 @@ BundleSetup::BundleSetup(const BundleCliOptions& o) : signer_(signing_identity(o
 
   bundle::EnvironmentInputs env_in;
   env_in.libraries = library_versions();
+  env_in.os_release = host::to_json(host::read_os_info());
   if (signer_) env_in.signer_certificate = signer_->certificate();
   auto env = bundle::collect_environment(env_in);
 

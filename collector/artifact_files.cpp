@@ -13,13 +13,13 @@
 
 #include "bundle/writer.h"
 #include "collector/artifact_context.h"
-#include "collector/private_key.h"
 #include "common/error.h"
 #include "common/layout.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "host/logins.h"
 #include "host/logs.h"
+#include "host/private_key.h"
 
 namespace forage::collector::detail {
 namespace {
@@ -400,7 +400,7 @@ void take_file(Ctx& c, const ArtifactSpec& spec, Step& s, const Candidate& cand)
   if (spec.policy == ArtifactPolicy::kHashOnly)
     return record_key(c, vpath, fd, spec.name, "host key", s.deadline);
   // A private key is never copied, whatever the row says (a key left in a cron dir, a log...).
-  std::string kind = private_key_kind(read_head(fd, st, s.deadline));
+  std::string kind = host::private_key_kind(read_head(fd, st, s.deadline));
   if (!kind.empty()) return record_key(c, vpath, fd, spec.name, kind, s.deadline);
 
   const bool gz = vpath.size() > 3 && vpath.compare(vpath.size() - 3, 3, ".gz") == 0;

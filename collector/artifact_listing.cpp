@@ -12,12 +12,12 @@
 
 #include "bundle/writer.h"
 #include "collector/artifact_context.h"
-#include "collector/private_key.h"
 #include "common/error.h"
 #include "common/layout.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "host/logins.h"
+#include "host/private_key.h"
 #include "host/proc.h"
 
 namespace forage::collector::detail {
@@ -250,7 +250,7 @@ class Listing {
         j["sha256_note"] = "listing's hashing budget used up";
     }
     hashed_ += hashed;
-    std::string kind = private_key_kind(head);
+    std::string kind = host::private_key_kind(head);
     const std::string v = vpath(rel);
     if (!kind.empty()) {
       j["private_key"] = true;

@@ -8,7 +8,6 @@
 
 #include "bundle/writer.h"
 #include "collector/artifact_context.h"
-#include "collector/private_key.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/layout.h"
@@ -16,6 +15,7 @@
 #include "common/time.h"
 #include "host/fs.h"
 #include "host/logins.h"
+#include "host/private_key.h"
 
 namespace forage::collector {
 

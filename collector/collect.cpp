@@ -266,7 +266,7 @@ class Run {
       if (auto e = host::read_proc_file(o_.proc_root + "/" + std::to_string(pid) + "/environ",
                                         16u << 20))
         env = host::split_nul(*e);
-      GridContext g = grid_context(pid, env, o_.proc_root);
+      GridContext g = host::grid_context(pid, env, o_.proc_root);
       store_grid_context(w_, g);
       std::string res =
           g.batch_system.empty() ? "no batch job" : g.batch_system + " job " + g.job_id;
@@ -493,7 +493,7 @@ CollectResult collect(const CollectOptions& o, bundle::WriterOptions wo) {
   spec.passwd = o.host_root + "etc/passwd";
   spec.strict = o.strict_pids;
   if (!o.batch_job.empty()) {
-    spec.batch_job_pids = pids_of_batch_job(o.batch_job, o.proc_root);
+    spec.batch_job_pids = host::pids_of_batch_job(o.batch_job, o.proc_root);
     if (spec.batch_job_pids.empty() && o.strict_pids)
       throw Error("--batch-job " + o.batch_job + ": no process of that job found");
   }

@@ -135,6 +135,14 @@ bool anonymous(const host::MapRegion& r) {
   return r.path.empty();
 }
 
+// Memory only the process holds, whose never-touched pages read as zeros: not a file's pages
+// (they read as the file), not shared memory, not the kernel's [vdso]/[vvar].
+bool private_anonymous(const host::MapRegion& r) {
+  if (r.inode != 0 || r.perms.size() < 4 || r.perms[3] != 'p') return false;
+  const std::string& p = r.path;
+  return p.empty() || p == "[heap]" || p.rfind("[stack", 0) == 0 || p.rfind("[anon:", 0) == 0;
+}
+
 // Dump priority under a size cap: what only the process holds first (anonymous memory, heap,
 // stacks), then written file mappings, last read-only file mappings (the files hold those).
 int priority(const host::MapRegion& r) {
@@ -209,6 +217,37 @@ Fd open_mem(const std::string& proc_root, int pid) {
   return Fd(::open((proc_root + "/" + std::to_string(pid) + "/mem").c_str(),
                    O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
 }
+
+// /proc/PID/pagemap: 64 bits a page, bit 63 present, bit 62 swapped (both readable without
+// privileges since Linux 4.2; only the frame numbers need CAP_SYS_ADMIN).
+class PageMap {
+ public:
+  PageMap(const std::string& proc_root, int pid)
+      : fd_(::open((proc_root + "/" + std::to_string(pid) + "/pagemap").c_str(),
+                   O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) {}
+
+  // The entries of the pages of [addr, addr + len), both page-aligned; false when they cannot
+  // be read (then the caller reads every page).
+  bool read(uint64_t addr, size_t len, std::vector<uint64_t>& out) const {
+    if (!fd_) return false;
+    out.resize(len / kPage);
+    char* p = reinterpret_cast<char*>(out.data());
+    size_t want = out.size() * sizeof(uint64_t), got = 0;
+    while (got < want) {
+      ssize_t n = ::pread(fd_.get(), p + got, want - got,
+                          static_cast<off_t>(addr / kPage * sizeof(uint64_t) + got));
+      if (n <= 0) return false;
+      got += static_cast<size_t>(n);
+    }
+    return true;
+  }
+  static bool holds_data(uint64_t entry) { return (entry >> 62) != 0; }
+
+  static inline const size_t kPage = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+
+ private:
+  Fd fd_;
+};
 
 }  // namespace
 
@@ -325,6 +364,10 @@ std::vector<CoreSegment> plan_segments(int pid, const std::vector<host::MapRegio
     if (s.reason.empty() && r.end > r.start && !probe.probe(r.start))
       s.reason = "unreadable (first page cannot be read)";
     if (s.reason.empty()) s.file_size = r.end - r.start;
+    if (s.file_size && private_anonymous(r)) {
+      const SmapsUsage* u = usage_of(usage, r.start);
+      s.sparse = !u || (u->rss_kb + u->swap_kb) * 1024 < s.file_size;
+    }
     out.push_back(std::move(s));
   }
   return out;
@@ -577,8 +620,9 @@ class SegmentCopy {
   void read_all() {
     host::Watchdog watchdog(opt_.deadline);  // a read that waits in the kernel returns EINTR
     MemReader mem(plan_.pid, open_mem(opt_.proc_root, plan_.pid));
+    PageMap pages(opt_.proc_root, plan_.pid);
     for (const auto& s : plan_.segments)
-      if (!read_segment(s, mem)) break;
+      if (!read_segment(s, mem, pages)) break;
     {
       std::lock_guard lk(mu_);
       reader_done_ = true;
@@ -587,7 +631,7 @@ class SegmentCopy {
   }
 
   // False when the copy stops here: the deadline, the process gone, or the writer stopping.
-  bool read_segment(const CoreSegment& s, MemReader& mem) {
+  bool read_segment(const CoreSegment& s, MemReader& mem, const PageMap& pages) {
     for (uint64_t pos = 0; pos < s.file_size;) {
       if (opt_.deadline.expired()) {
         rstats_.abandoned = true;
@@ -603,12 +647,11 @@ class SegmentCopy {
         free_q_.pop_front();
       }
       size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, s.file_size - pos));
-      if (!mem.read(s.region.start + pos, bufs_[idx].data.data(), n, rstats_, opt_.proc_root)) {
+      if (!read_chunk(s, s.region.start + pos, bufs_[idx].data.data(), n, mem, pages)) {
         rstats_.process_gone = true;
         rstats_.stopped_at = "process exited while reading " + where_in(s, pos);
         return false;
       }
-      rstats_.bytes_read += n;
       bufs_[idx].len = n;
       {
         std::lock_guard lk(mu_);
@@ -616,6 +659,32 @@ class SegmentCopy {
       }
       cv_.notify_all();
       pos += n;
+    }
+    return true;
+  }
+
+  // [addr, addr + n) of segment `s` into buf: from the process, except in a sparse segment the
+  // pages pagemap shows holding nothing, which are zeros not asked for. False: process gone.
+  bool read_chunk(const CoreSegment& s, uint64_t addr, char* buf, size_t n, MemReader& mem,
+                  const PageMap& pages) {
+    if (!s.sparse || !pages.read(addr, n, entries_)) {
+      if (!mem.read(addr, buf, n, rstats_, opt_.proc_root)) return false;
+      rstats_.bytes_read += n;
+      return true;
+    }
+    for (size_t i = 0; i < entries_.size();) {
+      const bool data = PageMap::holds_data(entries_[i]);
+      size_t j = i + 1;
+      while (j < entries_.size() && PageMap::holds_data(entries_[j]) == data) ++j;
+      const size_t off = i * PageMap::kPage, len = (j - i) * PageMap::kPage;
+      if (data) {
+        if (!mem.read(addr + off, buf + off, len, rstats_, opt_.proc_root)) return false;
+        rstats_.bytes_read += len;
+      } else {
+        std::memset(buf + off, 0, len);
+        rstats_.untouched_bytes += len;
+      }
+      i = j;
     }
     return true;
   }
@@ -654,6 +723,7 @@ class SegmentCopy {
     stats.bytes_read += rstats_.bytes_read;
     stats.unreadable_bytes += rstats_.unreadable_bytes;
     stats.unreadable_ranges += rstats_.unreadable_ranges;
+    stats.untouched_bytes += rstats_.untouched_bytes;
     stats.process_gone = rstats_.process_gone;
     stats.abandoned = rstats_.abandoned;
     stats.stopped_at = rstats_.stopped_at;
@@ -666,7 +736,8 @@ class SegmentCopy {
   std::condition_variable cv_;
   std::deque<size_t> free_q_ = {0, 1, 2}, full_q_;
   bool reader_done_ = false, stop_ = false;
-  CoreWriteStats rstats_;  // the reader's, merged at the end
+  CoreWriteStats rstats_;          // the reader's, merged at the end
+  std::vector<uint64_t> entries_;  // the reader's pagemap entries of one chunk
   std::thread reader_;
 };
 

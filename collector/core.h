@@ -8,6 +8,13 @@
 // permission, an untouched anonymous mapping, over the size cap, EIO on its first page) is still a
 // PT_LOAD, with p_filesz 0, and is listed in the plan with the reason.
 //
+// Private anonymous memory (heap, stacks, anonymous mappings) that smaps says is only partly
+// resident or swapped is read page by page as /proc/PID/pagemap says: a page neither present nor
+// swapped was never touched and is written as zeros without reading it, so the dump faults in
+// nothing in the target, a sparse heap costs what it holds, and a page behind a userfaultfd
+// (which would wait for the frozen target's own handler) is never asked for. gdb reads those
+// zeros exactly as it reads the process (tests/integration/test_core_holes.sh).
+//
 // Registers come from ptrace (PTRACE_SEIZE + PTRACE_INTERRUPT + PTRACE_GETREGSET, then detach:
 // a SIGSTOPped process stays stopped). If ptrace is refused the notes carry zero registers and
 // the plan says why.
@@ -42,6 +49,7 @@ struct CoreSegment {
   uint64_t file_offset = 0;  // in the core
   uint64_t file_size = 0;    // 0: not dumped (reason says why)
   std::string reason;
+  bool sparse = false;  // private anonymous, partly untouched: read as /proc/PID/pagemap says
 };
 
 struct CoreThread {
@@ -68,9 +76,10 @@ struct CoreWriteStats {
   uint64_t bytes_read = 0;        // memory bytes read from the process
   uint64_t unreadable_bytes = 0;  // zero-filled after a read error inside a dumped segment
   uint64_t unreadable_ranges = 0;
-  bool process_gone = false;  // the process exited mid-dump: the rest is padding
-  bool abandoned = false;     // the deadline came first: the rest is padding
-  std::string stopped_at;     // where the dump stopped early, "" when it went to the end
+  uint64_t untouched_bytes = 0;  // zeros for pages never touched (pagemap), not read
+  bool process_gone = false;     // the process exited mid-dump: the rest is padding
+  bool abandoned = false;        // the deadline came first: the rest is padding
+  std::string stopped_at;        // where the dump stopped early, "" when it went to the end
 };
 
 // Plans the core of `pid` (frozen for a consistent picture). Throws forage::Error when the process

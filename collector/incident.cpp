@@ -87,16 +87,23 @@ Json affected_users(const IncidentInputs& in) {
   return users;
 }
 
-Json grid_identity(const GridContext& g) {
+Json grid_identity(const GridContext& g, const IncidentInputs& in) {
   Json d;
   d["pid"] = g.pid;
+  for (const auto& p : in.processes)
+    if (p.pid == g.pid) {
+      d["uid"] = p.uid;
+      d["user"] = p.user;
+    }
   d["batch_system"] = g.batch_system;
   d["job_id"] = g.job_id;
+  d["jobs"] = host::jobs_json(g.jobs);
   if (!g.condor_owner.empty()) d["condor_owner"] = g.condor_owner;
   if (!g.condor_x509_subject.empty()) d["condor_x509_subject"] = g.condor_x509_subject;
   if (!g.proxy || !g.proxy->found) return d;
   const ProxyInfo& px = *g.proxy;
   d["dn"] = px.identity;
+  d["proxy"] = px.path;
   if (!px.chain.empty()) {
     d["proxy_subject"] = px.chain.front().subject;
     d["issuer"] = px.chain.front().issuer;
@@ -117,8 +124,8 @@ Json grid_identity(const GridContext& g) {
 Json grid_identities(const IncidentInputs& in) {
   Json dns = Json::array();
   for (const auto& g : in.grid) {
-    Json d = grid_identity(g);
-    if (d.contains("dn") || !g.job_id.empty()) dns.push_back(std::move(d));
+    Json d = grid_identity(g, in);
+    if (d.contains("dn") || !g.job_id.empty() || !g.jobs.empty()) dns.push_back(std::move(d));
   }
   return dns;
 }

@@ -25,6 +25,7 @@
 #include "common/strings.h"
 #include "host/accounts.h"
 #include "host/fs.h"
+#include "host/grid.h"
 #include "host/proc.h"
 #include "scanners/net_scan.h"
 #include "scanners/proc_scan.h"
@@ -129,8 +130,19 @@ std::map<int, std::string> pids_hit_by_iocs(const TargetSpec& spec) {
       if (f.ioc.is_object()) why += " " + f.ioc.value("type", "") + ":" + f.ioc.value("value", "");
       std::lock_guard<std::mutex> lock(mu_);
       for (int pid : f.pids) pids.emplace(pid, why);
+      // A process selected by its identity (DN, user) brings its whole job along: the payload
+      // job when a pilot runs it (a pilot may run other users' payloads), else its batch job.
+      if (f.details.contains("identity") && f.details["identity"].is_object()) {
+        const auto& id = f.details["identity"];
+        std::string job = id.value("job_id", "");
+        if (id.contains("jobs") && id["jobs"].is_array())
+          for (const auto& j : id["jobs"])
+            if (j.is_object() && j.value("role", "") == "payload") job = j.value("id", job);
+        if (!job.empty()) jobs.emplace(job, why);
+      }
     }
     std::map<int, std::string> pids;
+    std::map<std::string, std::string> jobs;  // job id -> the finding that named it
 
    private:
     std::mutex mu_;
@@ -146,6 +158,9 @@ std::map<int, std::string> pids_hit_by_iocs(const TargetSpec& spec) {
   no.proc_root = spec.proc_root;
   no.listening = false;
   scanners::scan_net(no, in, hits, net_stats);
+  for (const auto& [job, why] : hits.jobs)
+    for (int pid : host::pids_of_batch_job(job, spec.proc_root))
+      hits.pids.emplace(pid, why + " (same job " + job + ")");
   return std::move(hits.pids);
 }
 

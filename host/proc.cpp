@@ -271,6 +271,49 @@ bool deleted_suffix(std::string_view t) {
   return t.size() > kDeleted.size() && t.substr(t.size() - kDeleted.size()) == kDeleted;
 }
 
+namespace {
+
+// "/home/u/x (deleted)" -> "/home/u"; "" for sockets, pipes, anon inodes and pseudo files.
+std::string directory_of(std::string target, bool is_dir) {
+  if (target.empty() || target[0] != '/') return "";
+  if (deleted_suffix(target)) target.resize(target.size() - std::string_view(" (deleted)").size());
+  if (!is_dir) {
+    auto slash = target.rfind('/');
+    target = slash == 0 ? "/" : target.substr(0, slash);
+  }
+  auto under = [&](std::string_view top) {
+    return target == top || (target.size() > top.size() &&
+                             target.compare(0, top.size(), top) == 0 && target[top.size()] == '/');
+  };
+  if (under("/dev/shm")) return target;
+  if (under("/proc") || under("/sys") || under("/dev")) return "";
+  return target;
+}
+
+}  // namespace
+
+std::vector<ProcessDirectory> process_directories(const std::string& proc_root, int pid,
+                                                  size_t max_fds) {
+  std::vector<ProcessDirectory> out;
+  auto add = [&](const std::string& d, const char* why) {
+    if (d.empty()) return;
+    for (const auto& o : out)
+      if (o.path == d) return;
+    out.push_back({d, why});
+  };
+  std::string dir = pid_path(proc_root, pid, "") + "/";
+  if (auto l = read_link(dir + "cwd")) add(directory_of(*l, true), "cwd");
+  if (auto l = read_link(dir + "exe")) add(directory_of(*l, false), "exe");
+  Dir fds = Dir::open(dir + "fd");
+  if (!fds) return out;
+  size_t seen = 0;
+  for (const auto& name : fds.names()) {
+    if (++seen > max_fds) break;
+    if (auto l = read_link(dir + "fd/" + name)) add(directory_of(*l, false), "open file");
+  }
+  return out;
+}
+
 std::optional<ProcInfo> read_proc(const std::string& proc_root, int pid) {
   std::string dir = pid_path(proc_root, pid, "");
   auto status = read_proc_file(dir + "/status", 1 << 20);

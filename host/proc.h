@@ -109,4 +109,14 @@ std::string env_value(const std::vector<std::string>& env, std::string_view name
 // " (deleted)" at the end of a /proc link target.
 bool deleted_suffix(std::string_view link_target);
 
+// The directories a process works in, as the kernel names them: its cwd, its executable's
+// directory and the directories of its open files (a deleted file's too), each once, in that
+// order; never /proc, /sys or /dev (but /dev/shm). At most `max_fds` descriptors are looked at.
+struct ProcessDirectory {
+  std::string path;
+  const char* why;  // "cwd" | "exe" | "open file"
+};
+std::vector<ProcessDirectory> process_directories(const std::string& proc_root, int pid,
+                                                  size_t max_fds = 4096);
+
 }  // namespace forage::host

@@ -30,6 +30,7 @@ struct Pending {
   dev_t parent_dev;
   bool named;      // given on the command line
   dev_t root_dev;  // for --one-file-system
+  int depth = 0;   // below the path given
 };
 
 int open_dir(const Pending& p) {
@@ -173,8 +174,13 @@ class Walker {
       } else if (e.err) {
         skipped_("unreadable", path, true, std::strerror(e.err));
       } else if (S_ISDIR(e.st.st_mode)) {
+        if (opts_.max_depth >= 0 && dir.depth >= opts_.max_depth) {
+          skipped_("depth", path, false, "");
+          continue;
+        }
         if ((e.st.st_dev != dst.st_dev || e.mount_root) && !cross_mount(dir, e, path)) continue;
-        stack_.push_back({fd, name, std::move(path), dst.st_dev, false, dir.root_dev});
+        stack_.push_back(
+            {fd, name, std::move(path), dst.st_dev, false, dir.root_dev, dir.depth + 1});
       } else if (S_ISREG(e.st.st_mode)) {
         consider_file(path, e.st);
       } else {

@@ -21,6 +21,7 @@ struct WalkOptions {
   std::vector<std::string> excludes;  // fnmatch globs, matched on the full path and the name
   uint64_t max_size = 0;              // 0: no limit
   bool one_file_system = false;       // stay on the file system of each path given
+  int max_depth = -1;                 // subdirectory levels below a path given; -1: no limit
 };
 
 struct WalkEntry {
@@ -32,8 +33,8 @@ struct WalkEntry {
 };
 
 // Hears of what the walk leaves out, by reason: symlink, special (FIFO, socket, device),
-// excluded, too-large, duplicate, pseudo-fs, network-fs, other-fs (--one-file-system), vanished,
-// unreadable (incomplete = true), loop.
+// excluded, too-large, duplicate, depth (below max_depth), pseudo-fs, network-fs, other-fs
+// (--one-file-system), vanished, unreadable (incomplete = true), loop.
 using WalkSkip = std::function<void(const std::string& reason, const std::string& path,
                                     bool incomplete, const std::string& detail)>;
 

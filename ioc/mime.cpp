@@ -3,7 +3,10 @@
 #include "ioc/mime.h"
 
 #include <iconv.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 
 #include <algorithm>
 #include <array>
@@ -13,6 +16,7 @@
 #include <cstdint>
 
 #include "common/error.h"
+#include "common/ossl.h"
 #include "common/strings.h"
 #include "ioc/canonical.h"
 #include "ioc/reader.h"
@@ -21,6 +25,25 @@
 namespace forage::ioc {
 namespace mime {
 namespace {
+
+// The encapsulated content of a DER CMS SignedData (S/MIME opaque-signed), into `out`; "" when
+// read, else why not.
+std::string signed_data_content(std::string_view der, std::string& out) {
+  if (der.size() > static_cast<size_t>(INT32_MAX)) return "too large";
+  BioPtr b(BIO_new_mem_buf(der.data(), static_cast<int>(der.size())));
+  if (!b) return "out of memory";
+  CmsPtr cms(d2i_CMS_bio(b.get(), nullptr));
+  if (!cms) {
+    ERR_clear_error();
+    return "not a DER CMS structure";
+  }
+  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) return "not CMS signed data";
+  ASN1_OCTET_STRING** content = CMS_get0_content(cms.get());
+  if (!content || !*content) return "detached signature without content";
+  out.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(*content)),
+             static_cast<size_t>(ASN1_STRING_length(*content)));
+  return "";
+}
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
@@ -594,10 +617,21 @@ class Walker {
       auto smime = to_lower(ct.param("smime-type").value_or(""));
       if (smime == "signed-data" || smime == "certs-only") {
         note_signature(m, "S/MIME");
+        // Opaque-signed: the signed MIME entity is inside the CMS SignedData; read it as an
+        // embedded message (the signature itself is not verified, as for every signed form).
+        std::string inner;
+        std::string why = smime == "certs-only" ? "certificates only, no content"
+                                                : signed_data_content(*decoded, inner);
+        if (why.empty()) {
+          part.kind = Part::Kind::kMessage;
+          part.message =
+              std::make_shared<const Message>(message(inner, n.self, label, n.depth + 1, false));
+          m.parts.push_back(std::move(part));
+          return;
+        }
         part.kind = Part::Kind::kSkipped;
-        part.note =
-            "S/MIME opaque-signed content is not read (send it clear-signed, or extract "
-            "it with `openssl cms -verify -noverify -in FILE -out plain.eml`)";
+        part.note = "S/MIME signed data not read (" + why +
+                    "; extract it with `openssl cms -verify -noverify -in FILE -out plain.eml`)";
         m.parts.push_back(std::move(part));
         return;
       }

@@ -23,6 +23,7 @@
 #include "common/hash.h"
 #include "common/map_guard.h"
 #include "common/strings.h"
+#include "scanners/identity.h"
 #include "scanners/progress.h"
 
 namespace forage::scanners {
@@ -207,6 +208,31 @@ struct Worker {
     progress.add(1, c.size);
   }
 
+  // A proxy (or user certificate) file whose DN an indicator names: the key, if the file holds
+  // one, is never read out, only its presence said.
+  std::optional<Finding> proxy_finding(const WalkEntry& e, std::string_view bytes,
+                                       const Json& target) const {
+    if (!in.iocs->has_dns() || !looks_like_proxy(bytes, bytes.size())) return std::nullopt;
+    host::ProxyInfo px;
+    const auto* ind = proxy_file_dn_hit(*in.iocs, bytes, e.path, &px);
+    if (!ind) return std::nullopt;
+    Finding f;
+    f.path = e.path;
+    f.target = target;
+    f.match = "proxy_dn";
+    f.ioc = ioc_json(*ind);
+    Json id;
+    id["dn"] = px.identity;
+    id["uid"] = e.uid;
+    id["user"] = in.users ? in.users->name(e.uid) : std::to_string(e.uid);
+    id["proxy"] = e.path;
+    id["not_after"] = px.chain.front().not_after;
+    id["private_key_present"] = px.private_key_present;
+    id["private_key_copied"] = false;
+    f.details["identity"] = std::move(id);
+    return f;
+  }
+
   // Hashes, indicators, YARA and the temporary-directory check over one target's bytes.
   void examine(const WalkEntry& e, const uint8_t* data, size_t size, YaraScanner* yara,
                FileTyper& typer, std::vector<std::pair<HashAlgo, Hasher>>& hashers,
@@ -256,6 +282,11 @@ struct Worker {
       }
       if (const auto* ind = in.iocs->filepath(e.path)) {
         findings.push_back(ioc_finding("filepath", *ind));
+        found = true;
+      }
+      if (auto f = proxy_finding(e, std::string_view(reinterpret_cast<const char*>(data), size),
+                                 target)) {
+        findings.push_back(std::move(*f));
         found = true;
       }
     }

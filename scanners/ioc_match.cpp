@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "common/strings.h"
+#include "ioc/dn_match.h"
 
 namespace forage::scanners {
 
@@ -22,6 +23,7 @@ IocIndex::IocIndex(const ioc::IocSet& set) {
       case ioc::Type::kUrl:
       case ioc::Type::kX509Dn:
         substrings_.push_back(&ind);
+        for (auto& k : ioc::dn_match_keys(ind.value)) dns_.emplace(std::move(k), &ind);
         break;
       default:
         break;
@@ -62,6 +64,13 @@ const ioc::Indicator* IocIndex::filename(std::string_view base) const {
 
 const ioc::Indicator* IocIndex::username(std::string_view name) const {
   return find(ioc::Type::kUsername, name);
+}
+
+const ioc::Indicator* IocIndex::x509_dn(std::string_view dn) const {
+  if (dns_.empty()) return nullptr;
+  for (const auto& k : ioc::dn_match_keys(dn))
+    if (auto it = dns_.find(k); it != dns_.end()) return it->second;
+  return nullptr;
 }
 
 const ioc::Indicator* IocIndex::filepath(std::string_view path) const {

@@ -33,6 +33,11 @@ class IocIndex {
   // ("/mnt/image/tmp/.x/miner"); "~/.config/x" matches it below any directory.
   const ioc::Indicator* filepath(std::string_view path) const;
   const ioc::Indicator* username(std::string_view name) const;
+  // An x509-dn indicator naming the same identity (ioc/dn_match.h: slash or RFC 2253 form, any
+  // case, proxy CNs ignored).
+  const ioc::Indicator* x509_dn(std::string_view dn) const;
+  bool has_dns() const { return !dns_.empty(); }
+  bool has_usernames() const { return !by_type_[idx(ioc::Type::kUsername)].empty(); }
   const IpMatcher& ips() const { return ips_; }
   bool has_filenames() const { return !by_type_[idx(ioc::Type::kFilename)].empty(); }
   bool has_filepaths() const { return !by_type_[idx(ioc::Type::kFilepath)].empty(); }
@@ -48,7 +53,8 @@ class IocIndex {
   std::vector<std::unordered_map<std::string, const ioc::Indicator*>> by_type_ =
       std::vector<std::unordered_map<std::string, const ioc::Indicator*>>(
           std::size(ioc::kAllTypes));
-  std::vector<const ioc::Indicator*> substrings_;  // filepath, url, x509-dn
+  std::vector<const ioc::Indicator*> substrings_;               // filepath, url, x509-dn
+  std::unordered_map<std::string, const ioc::Indicator*> dns_;  // dn_match_keys -> x509-dn
   std::vector<HashAlgo> algos_;
   IpMatcher ips_;
   size_t count_ = 0;

@@ -14,13 +14,11 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <limits>
 #include <map>
 #include <memory>
-#include <set>
-#include <unordered_map>
-#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
@@ -47,6 +45,7 @@ constexpr size_t kMaxIocPorts = 64;
 constexpr size_t kMaxIocAddresses = 256;
 constexpr int kMaxDirDepth = 64;
 constexpr uint32_t kDumpSnaplen = 262144;  // the largest snap length readers accept
+constexpr size_t kWriteBuffer = 1u << 20;  // --write-matches: bytes per write(2)
 
 // SIGINT/SIGTERM stop cleanly with the summary still written: the command asks for it
 // (host::stop_gracefully()), the loops below ask host::stop_requested() (a signal also
@@ -62,12 +61,17 @@ struct Addr {
   }
 };
 
+// Every bit of the address reaches the low bits the tables below index by (a plain multiply
+// leaves the low bits of an IPv4 address's hash to its first octet: long probe runs).
 struct AddrHash {
   size_t operator()(const Addr& a) const {
     uint64_t x, y;
     std::memcpy(&x, a.b, 8);
     std::memcpy(&y, a.b + 8, 8);
-    return std::hash<uint64_t>()((x * 0x9E3779B97F4A7C15ull) ^ y ^ a.version);
+    uint64_t z = x ^ (y * 0x9E3779B97F4A7C15ull) ^ a.version;
+    z = (z ^ (z >> 33)) * 0xff51afd7ed558ccdull;  // MurmurHash3's finaliser
+    z = (z ^ (z >> 33)) * 0xc4ceb9fe1a85ec53ull;
+    return size_t(z ^ (z >> 33));
   }
 };
 
@@ -97,12 +101,102 @@ std::string utc(int64_t ns) {
   return utc_iso(ns / 1000000000, ns % 1000000000, 6);
 }
 
-// --- per-indicator statistics ---
+// --- per-indicator statistics, updated in place ---
+//
+// The hot path of a scan where hits are many (a DDoS capture: every packet matches): a matched
+// packet finds its indicator's Hit by the indicator's position in the IocSet (a flat array, no
+// hashing of keys), then bumps counters in place. Nothing is allocated per packet once an
+// indicator, a peer or a port has been seen; sets are small flat arrays scanned branch-free, peers
+// an open-addressing table. Sorting and formatting wait for the findings at the end.
+
+// At most N distinct ports in arrival order (sorted when reported); a port beyond N sets
+// `capped`. The membership test is a loop without early exit, which the compiler vectorises.
+template <size_t N>
+struct PortSet {
+  std::array<uint16_t, N> v;
+  uint16_t n = 0;
+  bool capped = false;
+
+  bool contains(uint16_t p) const {
+    bool found = false;
+    for (size_t i = 0; i < n; ++i) found |= v[i] == p;
+    return found;
+  }
+  void add(uint16_t p) {
+    if (capped || contains(p)) return;  // capped: the set is full and p changes nothing
+    if (n < N)
+      v[n++] = p;
+    else
+      capped = true;
+  }
+  Json sorted() const {
+    std::array<uint16_t, N> s = v;
+    std::sort(s.begin(), s.begin() + n);
+    Json a = Json::array();
+    for (size_t i = 0; i < n; ++i) a.push_back(s[i]);
+    return a;
+  }
+};
+
+// Addresses to values, at most `max` of them, by open addressing (linear probing, load <= 1/2).
+// A slot holds the entry's index + 1 (low 32 bits, 0: empty) and the top 32 bits of its hash, so
+// a probe reads an entry only when the hashes agree: when the table is full and most addresses
+// are new (a scan, a DDoS), a lookup touches one cache line. Entries stay in order of first
+// appearance. Never shrinks.
+template <typename V>
+class AddrMap {
+ public:
+  struct Entry {
+    Addr addr;
+    V value{};
+  };
+
+  // The value of `a`, added when absent; nullptr when absent and `max` entries are already held.
+  V* find_or_add(const Addr& a, size_t max) {
+    const uint64_t h = AddrHash()(a), tag = h >> 32 << 32;
+    if (!slots_.empty()) {
+      const size_t mask = slots_.size() - 1;
+      for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const uint64_t slot = slots_[i];
+        if (slot == 0) {
+          if (entries_.size() >= max) return nullptr;
+          if ((entries_.size() + 1) * 2 > slots_.size()) break;  // grow first
+          entries_.push_back(Entry{a});
+          slots_[i] = tag | entries_.size();
+          return &entries_.back().value;
+        }
+        if ((slot & ~0xffffffffull) == tag && entries_[uint32_t(slot) - 1].addr == a)
+          return &entries_[uint32_t(slot) - 1].value;
+      }
+    }
+    if (max == 0) return nullptr;
+    grow();
+    return find_or_add(a, max);
+  }
+
+  size_t size() const { return entries_.size(); }
+  const std::vector<Entry>& entries() const { return entries_; }
+
+ private:
+  void grow() {
+    std::vector<uint64_t> s(slots_.empty() ? 8 : slots_.size() * 2, 0);
+    const size_t mask = s.size() - 1;
+    for (size_t k = 0; k < entries_.size(); ++k) {
+      const uint64_t h = AddrHash()(entries_[k].addr);
+      size_t i = h & mask;
+      while (s[i]) i = (i + 1) & mask;
+      s[i] = (h >> 32 << 32) | (k + 1);
+    }
+    slots_.swap(s);
+  }
+
+  std::vector<Entry> entries_;
+  std::vector<uint64_t> slots_;
+};
 
 struct Peer {
   uint64_t packets = 0, bytes = 0;
-  std::set<uint16_t> ports;
-  bool ports_capped = false;
+  PortSet<kMaxPortsPerPeer> ports;
 };
 
 struct Hit {
@@ -111,13 +205,12 @@ struct Hit {
   uint64_t packets_from = 0, bytes_from = 0;  // the indicator was the source
   uint64_t packets_to = 0, bytes_to = 0;      // the indicator was the destination
   std::array<uint64_t, 256> protocols{};
-  std::unordered_map<Addr, Peer, AddrHash> peers;
+  AddrMap<Peer> peers;
   uint64_t untracked_peer_packets = 0;
-  std::set<uint16_t> ioc_ports;
-  bool ioc_ports_capped = false;
-  std::unordered_set<Addr, AddrHash> ioc_addresses;
+  PortSet<kMaxIocPorts> ioc_ports;
+  AddrMap<char> ioc_addresses;  // a CIDR indicator's own addresses seen
   bool ioc_addresses_capped = false;
-  std::set<uint32_t> captures;
+  std::vector<uint32_t> captures;  // ascending: captures are scanned one after the other
 };
 
 // --- --write-matches: one pcap file per link type (a pcap file has one link type) ---
@@ -174,6 +267,7 @@ class MatchWriter {
  private:
   struct Out {
     pcap::PcapHandle dead;
+    std::unique_ptr<char[]> buffer;  // the FILE's: outlives the dumper (declared before it)
     pcap::DumperHandle dumper;
     std::string final, partial;
   };
@@ -197,8 +291,20 @@ class MatchWriter {
       error_ = out.final + ": cannot write link type " + pcap::linktype_name(linktype);
       return outs_.end();
     }
-    out.dumper.reset(pcap_dump_open(out.dead.get(), out.partial.c_str()));
+    // Our own FILE with a 1 MiB buffer: libpcap's pcap_dump_open gets stdio's default (one page),
+    // a write(2) every few packets when every packet matches.
+    std::FILE* f = std::fopen(out.partial.c_str(), "wbe");
+    if (!f) {
+      failed_ = true;
+      error_ = out.final + ": " + std::strerror(errno);
+      return outs_.end();
+    }
+    out.buffer = std::make_unique<char[]>(kWriteBuffer);
+    std::setvbuf(f, out.buffer.get(), _IOFBF, kWriteBuffer);
+    out.dumper.reset(pcap_dump_fopen(out.dead.get(), f));
     if (!out.dumper) {
+      std::fclose(f);
+      ::unlink(out.partial.c_str());
       failed_ = true;
       error_ = out.final + ": " + pcap_geterr(out.dead.get());
       return outs_.end();
@@ -219,7 +325,10 @@ class MatchWriter {
 class CaptureScan {
  public:
   CaptureScan(const PcapScanOptions& o, const ioc::IocSet& iocs)
-      : opts_(o), iocs_(iocs), matcher_(IpMatcher::from(iocs)) {
+      : opts_(o),
+        iocs_(iocs),
+        matcher_(IpMatcher::from(iocs)),
+        hit_of_(iocs.indicators.size(), kNoHit) {
     if (!o.write_matches.empty()) writer_ = std::make_unique<MatchWriter>(o.write_matches);
   }
 
@@ -304,7 +413,8 @@ class CaptureScan {
   PcapResult finish(FindingSink& sink, double seconds) {
     // Findings in order of first appearance: the timeline of the incident.
     std::vector<std::pair<const ioc::Indicator*, const Hit*>> order;
-    for (const auto& [ind, hit] : hits_) order.emplace_back(ind, &hit);
+    for (size_t id = 0; id < hit_of_.size(); ++id)
+      if (hit_of_[id] != kNoHit) order.emplace_back(&iocs_.indicators[id], &hits_[hit_of_[id]]);
     std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
       if (a.second->first_ns != b.second->first_ns) return a.second->first_ns < b.second->first_ns;
       return a.first->value < b.first->value;
@@ -417,9 +527,19 @@ class CaptureScan {
     }
   }
 
+  // The Hit of an indicator of the matcher (which points into iocs_.indicators).
+  Hit& hit_for(const ioc::Indicator& ind) {
+    uint32_t& k = hit_of_[size_t(&ind - iocs_.indicators.data())];
+    if (k == kNoHit) {
+      k = uint32_t(hits_.size());
+      hits_.emplace_back();
+    }
+    return hits_[k];
+  }
+
   void record(const ioc::Indicator& ind, bool is_src, const PacketInfo& info, const Packet& p,
               uint32_t capture) {
-    Hit& h = hits_[&ind];
+    Hit& h = hit_for(ind);
     h.first_ns = std::min(h.first_ns, p.ts_ns);
     h.last_ns = std::max(h.last_ns, p.ts_ns);
     if (is_src) {
@@ -430,43 +550,25 @@ class CaptureScan {
       h.bytes_to += p.len;
     }
     ++h.protocols[info.proto];
-    if (h.captures.empty() || *h.captures.rbegin() != capture) h.captures.insert(capture);
+    if (h.captures.empty() || h.captures.back() != capture) h.captures.push_back(capture);
 
     Addr self = info.version == 4 ? addr_v4(is_src ? info.src4 : info.dst4)
                                   : addr_v6(is_src ? info.src6 : info.dst6);
     Addr other = info.version == 4 ? addr_v4(is_src ? info.dst4 : info.src4)
                                    : addr_v6(is_src ? info.dst6 : info.src6);
-    if (ind.type == ioc::Type::kCidr) {
-      if (h.ioc_addresses.size() < kMaxIocAddresses)
-        h.ioc_addresses.insert(self);
-      else if (!h.ioc_addresses.count(self))
-        h.ioc_addresses_capped = true;
-    }
+    if (ind.type == ioc::Type::kCidr && !h.ioc_addresses.find_or_add(self, kMaxIocAddresses))
+      h.ioc_addresses_capped = true;
     uint16_t self_port = is_src ? info.sport : info.dport;
     uint16_t other_port = is_src ? info.dport : info.sport;
-    if (info.has_ports) {
-      if (h.ioc_ports.size() < kMaxIocPorts)
-        h.ioc_ports.insert(self_port);
-      else if (!h.ioc_ports.count(self_port))
-        h.ioc_ports_capped = true;
+    if (info.has_ports) h.ioc_ports.add(self_port);
+    Peer* peer = h.peers.find_or_add(other, kMaxPeersTracked);
+    if (!peer) {
+      ++h.untracked_peer_packets;
+      return;
     }
-    auto it = h.peers.find(other);
-    if (it == h.peers.end()) {
-      if (h.peers.size() >= kMaxPeersTracked) {
-        ++h.untracked_peer_packets;
-        return;
-      }
-      it = h.peers.emplace(other, Peer{}).first;
-    }
-    Peer& peer = it->second;
-    ++peer.packets;
-    peer.bytes += p.len;
-    if (info.has_ports) {
-      if (peer.ports.size() < kMaxPortsPerPeer)
-        peer.ports.insert(other_port);
-      else if (!peer.ports.count(other_port))
-        peer.ports_capped = true;
-    }
+    ++peer->packets;
+    peer->bytes += p.len;
+    if (info.has_ports) peer->ports.add(other_port);
   }
 
   Finding finding(const ioc::Indicator& ind, const Hit& h) const {
@@ -494,7 +596,8 @@ class CaptureScan {
       if (h.protocols[k]) protos[pcap::protocol_name(uint8_t(k))] = h.protocols[k];
     f["protocols"] = protos;
     if (ind.type == ioc::Type::kCidr) {
-      std::vector<Addr> a(h.ioc_addresses.begin(), h.ioc_addresses.end());
+      std::vector<Addr> a;
+      for (const auto& e : h.ioc_addresses.entries()) a.push_back(e.addr);
       std::sort(a.begin(), a.end(),
                 [](const Addr& x, const Addr& y) { return std::memcmp(x.b, y.b, 16) < 0; });
       Json addrs = Json::array();
@@ -502,10 +605,10 @@ class CaptureScan {
       f["ioc_addresses"] = addrs;
       if (h.ioc_addresses_capped) f["ioc_addresses_capped"] = true;
     }
-    f["ioc_ports"] = h.ioc_ports;
-    if (h.ioc_ports_capped) f["ioc_ports_capped"] = true;
+    f["ioc_ports"] = h.ioc_ports.sorted();
+    if (h.ioc_ports.capped) f["ioc_ports_capped"] = true;
     std::vector<std::pair<Addr, const Peer*>> peers;
-    for (const auto& [a, p] : h.peers) peers.emplace_back(a, &p);
+    for (const auto& e : h.peers.entries()) peers.emplace_back(e.addr, &e.value);
     std::sort(peers.begin(), peers.end(), [](const auto& x, const auto& y) {
       if (x.second->packets != y.second->packets) return x.second->packets > y.second->packets;
       return std::memcmp(x.first.b, y.first.b, 16) < 0;
@@ -514,8 +617,8 @@ class CaptureScan {
     for (size_t k = 0; k < peers.size() && k < kMaxPeersReported; ++k) {
       const Peer& p = *peers[k].second;
       Json e = {{"ip", addr_text(peers[k].first)}, {"packets", p.packets}, {"bytes", p.bytes}};
-      e["ports"] = p.ports;
-      if (p.ports_capped) e["ports_capped"] = true;
+      e["ports"] = p.ports.sorted();
+      if (p.ports.capped) e["ports_capped"] = true;
       pj.push_back(e);
     }
     f["peers"] = pj;
@@ -553,7 +656,9 @@ class CaptureScan {
   IpMatcher matcher_;
   std::unique_ptr<MatchWriter> writer_;
   bool write_error_reported_ = false;
-  std::unordered_map<const ioc::Indicator*, Hit> hits_;
+  static constexpr uint32_t kNoHit = UINT32_MAX;
+  std::vector<uint32_t> hit_of_;  // by indicator position in iocs_.indicators: index in hits_
+  std::deque<Hit> hits_;          // in order of first match; a deque never moves them
   std::vector<std::string> captures_;
   std::map<int, uint64_t> link_counts_;
   int last_linktype_ = -1;

@@ -19,7 +19,9 @@
 #include "common/file.h"
 #include "common/hash.h"
 #include "host/fs.h"
+#include "host/grid.h"
 #include "host/proc.h"
+#include "scanners/identity.h"
 #include "scanners/progress.h"
 
 namespace forage::scanners {
@@ -125,13 +127,35 @@ struct ProcWorker {
     return t;
   }
 
-  void ioc_finding(const Json& target, const char* match, const ioc::Indicator& ind) {
+  void ioc_finding(const Json& target, const char* match, const ioc::Indicator& ind,
+                   const Json& identity = Json()) {
     Finding f;
     f.pids = {target["pid"].get<int>()};
     f.target = target;
     f.match = match;
     f.ioc = ioc_json(ind);
+    if (!identity.is_null()) f.details["identity"] = identity;
     sink.add(std::move(f));
+  }
+
+  // Who the process is on the grid: its owner against username indicators, the DN of the proxy
+  // it holds (or of its HTCondor job ad) against x509-dn indicators. Each finding names the uid,
+  // user, DN, proxy and jobs.
+  void identity_findings(const ProcInfo& p, const std::string& owner, const Json& target) {
+    const IocIndex& x = *in.iocs;
+    const ioc::Indicator* by_owner = x.username(owner);
+    if (!by_owner && !x.has_dns()) return;
+    host::GridContext g = host::grid_context(p.pid, p.env, opts.proc_root);
+    Json id = identity_json(g, p.uid, owner);
+    if (by_owner) ioc_finding(target, "owner", *by_owner, id);
+    if (!x.has_dns()) return;
+    if (g.proxy && g.proxy->found) {
+      if (const auto* ind = x.x509_dn(g.proxy->identity))
+        return ioc_finding(target, "proxy_dn", *ind, id);
+    }
+    if (!g.condor_x509_subject.empty())
+      if (const auto* ind = x.x509_dn(g.condor_x509_subject))
+        ioc_finding(target, "job_ad_dn", *ind, id);
   }
 
   void scan_one(int pid, YaraScanner* yara, std::vector<uint8_t>& buf) {
@@ -147,7 +171,7 @@ struct ProcWorker {
     std::vector<HashAlgo> algos;
     if (in.iocs && !in.iocs->empty()) {
       const IocIndex& x = *in.iocs;
-      if (const auto* ind = x.username(owner)) ioc_finding(target, "owner", *ind);
+      identity_findings(p, owner, target);
       if (!p.exe.empty()) {
         if (const auto* ind = x.filepath(p.exe)) ioc_finding(target, "exe", *ind);
         auto slash = p.exe.rfind('/');

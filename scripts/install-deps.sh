@@ -17,8 +17,13 @@ packages=(
   # the sweep's fleet playbook (tests/integration/test_ansible.sh) and the HTML report's
   # browser test (tests/integration/test_report_html.sh)
   ansible chromium
+  # a CommonMark (GFM tables) parser that renders the Markdown report in its test
+  cmark-gfm
   # sample binaries for the YARA parity test (tests/integration/test_scan_parity.sh)
   clamav-testfiles
+  # peak RSS of hostile cases (/usr/bin/time, tests/integration/test_csirt_hostile.sh); libFuzzer
+  # and the instrumented build of `make fuzz` (docs/fuzzing.md)
+  time clang
 )
 
 missing=()

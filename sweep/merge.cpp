@@ -203,10 +203,83 @@ std::set<std::string> add_findings(Indicators& inds, const std::string& host, co
   return pids;
 }
 
+// The job ids of an identity: its "jobs" list (system, id, the variable that named it, role),
+// else its batch system and job id. Values are the node's: bounded, never interpreted.
+std::string job_ids(const Json& id) {
+  std::string out;
+  auto add = [&](const std::string& s) {
+    if (!s.empty() && out.size() < 2000) out += (out.empty() ? "" : "; ") + s;
+  };
+  const auto jobs = id.find("jobs");
+  if (jobs != id.end() && jobs->is_array() && !jobs->empty()) {
+    for (const auto& j : *jobs) {
+      if (!j.is_object()) continue;
+      std::string s = str(j, "system") + " " + str(j, "id");
+      std::string why = str(j, "variable");
+      if (!str(j, "role").empty()) why += (why.empty() ? "" : ", ") + str(j, "role");
+      add(why.empty() ? s : s + " (" + why + ")");
+    }
+    return out;
+  }
+  if (!str(id, "job_id").empty()) add(str(id, "batch_system") + " " + str(id, "job_id"));
+  return out;
+}
+
+// A number or a string as text ("" for anything else): uids and pids from a node.
+std::string scalar(const Json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return "";
+  if (it->is_number_integer()) return it->dump();
+  return it->is_string() ? it->get<std::string>() : "";
+}
+
+// One grid identity seen on a node: the DN, VO and job behind the processes that matched.
+struct IdentitySeen {
+  Json row;  // host, dn, vo, fqans, batch_system, job_ids, uid, user
+  std::set<std::string> pids;
+};
+using Identities = std::map<std::string, IdentitySeen>;  // keyed by the row's text
+
+// Adds the identities of a node's findings (any finding with an "identity" object).
+void add_identities(Identities& ids, const std::string& host, const NodeResult& n) {
+  for (const auto& h : n.hits) {
+    auto it = h.find("identity");
+    if (it == h.end() || !it->is_object() || ids.size() >= 5000) continue;
+    const Json& id = *it;
+    Json row;
+    row["host"] = host;
+    row["dn"] = str(id, "dn");
+    row["vo"] = str(id, "vo");
+    std::string fqans;
+    if (id.contains("fqans") && id["fqans"].is_array())
+      for (const auto& f : id["fqans"])
+        if (f.is_string()) fqans += (fqans.empty() ? "" : ", ") + f.get<std::string>();
+    row["fqans"] = fqans;
+    row["batch_system"] = str(id, "batch_system");
+    row["job_ids"] = job_ids(id);
+    row["uid"] = scalar(id, "uid").empty() ? scalar(h, "uid") : scalar(id, "uid");
+    row["user"] = str(id, "user").empty() ? str(h, "user") : str(id, "user");
+    auto& seen = ids[row.dump()];
+    seen.row = row;
+    if (!scalar(h, "pid").empty()) seen.pids.insert(scalar(h, "pid"));
+  }
+}
+
+Json identity_rows(const Identities& ids) {
+  Json out = Json::array();
+  for (const auto& [key, i] : ids) {
+    Json r = i.row;
+    r["pids"] = i.pids;
+    out.push_back(r);
+  }
+  return out;
+}
+
 // The nodes sorted into the report's sections, and what their findings add up to.
 struct NodeSections {
   Json hit = Json::array(), clean = Json::array(), incomplete = Json::array();
   Indicators indicators;
+  Identities identities;
 };
 
 NodeSections sort_nodes(const std::map<std::string, const NodeResult*>& by_host) {
@@ -229,6 +302,7 @@ NodeSections sort_nodes(const std::map<std::string, const NodeResult*>& by_host)
       continue;
     }
     node["pids"] = add_findings(s.indicators, host, *n);
+    add_identities(s.identities, host, *n);
     s.hit.push_back(node);
   }
   return s;
@@ -302,6 +376,39 @@ std::vector<std::string> result_files(const std::vector<std::string>& inputs) {
   return out;
 }
 
+// A list or an object from the report as readable text: "a, b" and "key: value, ...".
+std::string text(const Json& v) {
+  if (v.is_array()) {
+    std::string out;
+    for (const auto& e : v) out += (out.empty() ? "" : ", ") + text(e);
+    return out;
+  }
+  if (v.is_object()) {
+    std::string out;
+    for (const auto& [k, e] : v.items()) out += (out.empty() ? "" : ", ") + k + ": " + text(e);
+    return out;
+  }
+  return j2s(v);
+}
+
+// The grid identities behind the nodes' process findings (x509-dn and username indicators).
+std::string identities_md(const Json& d) {
+  std::string out =
+      "\n## Grid identities\n\n| node | DN | VO / FQANs | batch system | job id(s) | uid | user | "
+      "pids |\n|---|---|---|---|---|---|---|---|\n";
+  const auto ids = d.find("identities");
+  if (ids == d.end() || !ids->is_array() || ids->empty())
+    return out + "| (none reported) | | | | | | | |\n";
+  for (const auto& i : *ids) {
+    std::string vo = j2s(i["vo"]);
+    if (!j2s(i["fqans"]).empty()) vo += (vo.empty() ? "" : " ") + ("(" + j2s(i["fqans"]) + ")");
+    out += "| " + md(j2s(i["host"])) + " | " + md(j2s(i["dn"])) + " | " + md(vo) + " | " +
+           md(j2s(i["batch_system"])) + " | " + md(j2s(i["job_ids"])) + " | " + md(j2s(i["uid"])) +
+           " | " + md(j2s(i["user"])) + " | " + md(text(i["pids"])) + " |\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 MergeInput read_merge_input(const std::vector<std::string>& results,
@@ -343,6 +450,7 @@ SiteReport merge_results(const MergeInput& in) {
   d["counts"] = counts;
   d["nodes_hit"] = nodes.hit;
   d["by_indicator"] = by_indicator(nodes.indicators);
+  d["identities"] = identity_rows(nodes.identities);
   d["nodes_incomplete"] = nodes.incomplete;
   d["nodes_clean"] = nodes.clean;
   if (!in.expected.empty()) d["nodes_not_reporting"] = missing;
@@ -389,6 +497,12 @@ std::string site_report_csv(const Json& d) {
     for (const auto& h : i["nodes"])
       row({"indicator", j2s(h), j2s(i["type"]), j2s(i["value"]), j2s(i["hits"]),
            j2s(i["first_seen"]), j2s(i["matched_in"])});
+  if (d.contains("identities"))
+    for (const auto& i : d["identities"])
+      row({"identity", j2s(i["host"]), "x509-dn", j2s(i["dn"]), "", "",
+           "vo " + j2s(i["vo"]) + "; fqans " + j2s(i["fqans"]) + "; job " + j2s(i["job_ids"]) +
+               "; uid " + j2s(i["uid"]) + "; user " + j2s(i["user"]) + "; pids " +
+               text(i["pids"])});
   for (const auto& n : d["nodes_incomplete"])
     row({"incomplete", j2s(n["host"]), "", "", "", j2s(n["utc"]), j2s(n["skipped"])});
   for (const auto& n : d["nodes_clean"]) row({"clean", j2s(n), "", "", "0", "", ""});
@@ -415,8 +529,8 @@ std::string site_report_md(const Json& d) {
       "## Nodes hit\n\n| host | findings | by kind | pids | swept (UTC) |\n|---|---|---|---|---|\n";
   for (const auto& n : d["nodes_hit"])
     out += "| " + md(j2s(n["host"])) + " | " + md(j2s(n["findings"])) + " | " +
-           md(j2s(n["findings_by_kind"])) + " | " + md(j2s(n["pids"])) + " | " + md(j2s(n["utc"])) +
-           " |\n";
+           md(text(n["findings_by_kind"])) + " | " + md(text(n["pids"])) + " | " +
+           md(j2s(n["utc"])) + " |\n";
   out +=
       "\n## By indicator\n\n| type | value | nodes | hits | first seen | on | matched in |\n"
       "|---|---|---|---|---|---|---|\n";
@@ -425,12 +539,13 @@ std::string site_report_md(const Json& d) {
     for (const auto& h : i["nodes"]) nodes += (nodes.empty() ? "" : ", ") + j2s(h);
     out += "| " + md(j2s(i["type"])) + " | " + md(j2s(i["value"])) + " | " + md(nodes) + " | " +
            md(j2s(i["hits"])) + " | " + md(j2s(i["first_seen"])) + " | " +
-           md(j2s(i["first_seen_on"])) + " | " + md(j2s(i["matched_in"])) + " |\n";
+           md(j2s(i["first_seen_on"])) + " | " + md(text(i["matched_in"])) + " |\n";
   }
+  out += identities_md(d);
   out += "\n## Nodes incomplete\n\n| host | skipped | phases skipped |\n|---|---|---|\n";
   for (const auto& n : d["nodes_incomplete"])
-    out += "| " + md(j2s(n["host"])) + " | " + md(j2s(n["skipped"])) + " | " +
-           md(j2s(n["phases_skipped"])) + " |\n";
+    out += "| " + md(j2s(n["host"])) + " | " + md(text(n["skipped"])) + " | " +
+           md(text(n["phases_skipped"])) + " |\n";
   if (d.contains("nodes_not_reporting")) {
     out += "\n## Nodes not reporting\n\n";
     for (const auto& n : d["nodes_not_reporting"]) out += "- " + md(j2s(n)) + "\n";

@@ -186,6 +186,8 @@ class SweepRun : public scanners::FindingSink {
   void scan_sockets(Phase& ph);
   void scan_processes(Phase& ph);
   void scan_hiding_places(Phase& ph);
+  void scan_walked(Phase& ph, const std::vector<scanners::WalkEntry>& entries,
+                   const scanners::FileScanOptions& fo, std::set<std::pair<dev_t, ino_t>>& done);
   void scan_log_files(Phase& ph);
   void scan_captures(Phase& ph);
 
@@ -334,39 +336,105 @@ void SweepRun::scan_processes(Phase& ph) {
   }
 }
 
-void SweepRun::scan_hiding_places(Phase& ph) {
-  scanners::FileScanOptions fo;
-  if (!o_.no_default_paths) fo.walk.paths = hiding_places();
-  for (const auto& p : o_.paths) fo.walk.paths.push_back(p);
-  if (fo.walk.paths.empty()) {
-    ph.status = "skipped";
-    ph.reason = "no paths";
-    return;
+// The directories of the processes the net and procs phases named: their cwd (and two levels
+// below it), their executable's directory (and one level below) and the directories of their
+// open files (those files' neighbours only). The attacker's own directory comes before the usual
+// hiding places, so the budget never cuts it first; the depths keep a lead such as a cwd of
+// /home from eating the budget. "/" is left to the hiding places; system directories are
+// looked at one level deep.
+struct Lead {
+  std::string path;
+  int pid = 0;
+  std::string why;
+  int max_depth = 0;
+};
+
+bool system_directory(const std::string& d) {
+  for (const char* top : {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot",
+                          "/etc", "/var/lib", "/run"}) {
+    std::string_view t = top;
+    if (d == t || (d.size() > t.size() && d.compare(0, t.size(), t) == 0 && d[t.size()] == '/'))
+      return true;
   }
-  ph.extra["paths"] = fo.walk.paths;
-  fo.walk.max_size = o_.max_size;
-  fo.walk.one_file_system = true;
-  fo.threads = o_.threads;
-  auto entries = scanners::walk(fo.walk, ph.stats);
-  // In chunks of at most 64 files and (but for one large file) 16 MiB.
+  return false;
+}
+
+std::vector<Lead> lead_directories(const std::string& proc_root, const std::set<int>& pids) {
+  constexpr size_t kMaxLeads = 64;
+  std::vector<Lead> out;
+  std::set<std::string> seen;
+  for (int pid : pids)
+    for (auto& d : host::process_directories(proc_root, pid)) {
+      if (d.path == "/" || out.size() >= kMaxLeads || !seen.insert(d.path).second) continue;
+      std::string_view why = d.why;
+      int depth = system_directory(d.path) ? 0 : why == "cwd" ? 2 : why == "exe" ? 1 : 0;
+      out.push_back({d.path, pid, d.why, depth});
+    }
+  return out;
+}
+
+// In chunks of at most 64 files and (but for one large file) 16 MiB, the budget and the pacing
+// checked between chunks. Files scanned already (a lead inside a hiding place) are left out.
+void SweepRun::scan_walked(Phase& ph, const std::vector<scanners::WalkEntry>& entries,
+                           const scanners::FileScanOptions& fo,
+                           std::set<std::pair<dev_t, ino_t>>& done) {
+  std::vector<scanners::WalkEntry> todo;
+  for (const auto& e : entries)
+    if (done.emplace(e.dev, e.ino).second) todo.push_back(e);
   constexpr size_t kChunkFiles = 64;
   constexpr uint64_t kChunkBytes = 16ull << 20;
   size_t i = 0;
-  while (i < entries.size()) {
+  while (i < todo.size()) {
     if (out_of_time()) {
-      for (size_t j = i; j < entries.size(); ++j) ph.stats.skipped("budget", entries[j].path, true);
+      for (size_t j = i; j < todo.size(); ++j) ph.stats.skipped("budget", todo[j].path, true);
       break;
     }
     size_t j = i;
     uint64_t bytes = 0;
-    while (j < entries.size() && j - i < kChunkFiles && (bytes < kChunkBytes || j == i))
-      bytes += entries[j++].size;
-    std::vector<scanners::WalkEntry> chunk(entries.begin() + i, entries.begin() + j);
+    while (j < todo.size() && j - i < kChunkFiles && (bytes < kChunkBytes || j == i))
+      bytes += todo[j++].size;
+    std::vector<scanners::WalkEntry> chunk(todo.begin() + i, todo.begin() + j);
     uint64_t before = ph.stats.bytes();
     scanners::scan_entries(chunk, fo, in_, *this, ph.stats);
     pacer_.pace(ph.stats.bytes() - before);
     i = j;
   }
+}
+
+void SweepRun::scan_hiding_places(Phase& ph) {
+  scanners::FileScanOptions fo;
+  fo.walk.max_size = o_.max_size;
+  fo.walk.one_file_system = true;
+  fo.threads = o_.threads;
+  std::set<int> named;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    named = result_.hit_pids;
+  }
+  std::set<std::pair<dev_t, ino_t>> done;
+  auto leads = lead_directories(o_.proc_root, named);
+  if (!leads.empty()) {
+    Json lj = Json::array();
+    for (const auto& l : leads) {
+      scanners::FileScanOptions lo = fo;
+      lo.walk.paths = {l.path};
+      lo.walk.max_depth = l.max_depth;
+      lj.push_back({{"path", l.path}, {"pid", l.pid}, {"why", l.why}, {"depth", l.max_depth}});
+      if (out_of_time()) continue;
+      scan_walked(ph, scanners::walk(lo.walk, ph.stats), lo, done);
+    }
+    ph.extra["leads"] = std::move(lj);
+  }
+  if (!o_.no_default_paths) fo.walk.paths = hiding_places();
+  for (const auto& p : o_.paths) fo.walk.paths.push_back(p);
+  if (fo.walk.paths.empty() && leads.empty()) {
+    ph.status = "skipped";
+    ph.reason = "no paths";
+    return;
+  }
+  ph.extra["paths"] = fo.walk.paths;
+  if (fo.walk.paths.empty()) return;
+  scan_walked(ph, scanners::walk(fo.walk, ph.stats), fo, done);
 }
 
 void SweepRun::scan_log_files(Phase& ph) {

@@ -7,10 +7,10 @@
 #include <string_view>
 
 #include "collector/artifacts.h"
-#include "collector/grid.h"
-#include "collector/private_key.h"
-#include "host/logins.h"
 #include "host/accounts.h"
+#include "host/grid.h"
+#include "host/logins.h"
+#include "host/private_key.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace forage::collector;

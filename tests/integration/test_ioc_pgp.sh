@@ -71,6 +71,13 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj '/CN=EGI CSIRT test' -days 2 \
 expect_exit 0 "$FORAGE" ioc parse "$T/smime-signed.eml" --format tsv
 if diff -q "$T/plain.tsv" "$T/out" >/dev/null; then ok; else fail "S/MIME signed: other indicators"; diff "$T/plain.tsv" "$T/out" >&2; fi
 expect_grep 'signed \(S/MIME\)' "$T/err"
+# Opaque-signed (-nodetach): the signed entity travels inside the CMS SignedData.
+{ printf 'From: EGI CSIRT <abuse@egi.example>\nSubject: [EGI-20261207-01] TLP:AMBER\n'
+  openssl cms -sign -nodetach -signer "$T/csirt.pem" -inkey "$T/csirt.key" -in "$T/inner.txt" 2>/dev/null; } >"$T/smime-opaque.eml"
+expect_grep 'smime-type="?signed-data' "$T/smime-opaque.eml" "openssl made no opaque-signed mail"
+expect_exit 0 "$FORAGE" ioc parse "$T/smime-opaque.eml" --format tsv
+if diff -q "$T/plain.tsv" "$T/out" >/dev/null; then ok; else fail "S/MIME opaque-signed: other indicators"; diff "$T/plain.tsv" "$T/out" >&2; fi
+expect_grep 'signed \(S/MIME\)' "$T/err"
 { printf 'From: EGI CSIRT <abuse@egi.example>\nSubject: [EGI-20261207-01] TLP:RED\n'
   openssl cms -encrypt -aes256 -in "$T/inner.txt" "$T/csirt.pem" 2>/dev/null; } >"$T/smime-enc.eml"
 expect_exit 2 "$FORAGE" ioc parse "$T/smime-enc.eml" --format tsv

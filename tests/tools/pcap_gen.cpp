@@ -3,9 +3,16 @@
 //
 //   forage_pcap_gen samples DIR          one small capture per supported link type and case
 //   forage_pcap_gen bench OUT N [SNAP]   N Ethernet packets of mixed traffic (SNAP: snap length)
+//   forage_pcap_gen ddos OUT N           N Ethernet packets, every one to hot address 0 (a DDoS
+//                                        victim) from spoofed sources: SYNs and UDP floods
 //   forage_pcap_gen iocs OUT N           N indicators: 10 seen in the bench traffic, the rest not
+//   forage_pcap_gen iocs-rate OUT N PCT  N indicators matching about PCT % of the bench traffic:
+//                                        0 none; else the 10 hot addresses (0.92 %) and as many
+//                                        10.0.x.0/24 node networks as bring it to PCT (each 0.36 %)
 //   forage_pcap_gen bpf OUT N            "host a or host b ..." over the first N of those
 //   forage_pcap_gen hosts OUT ADDR...    Ethernet: 10.1.2.3 or fd00::10 talks to each ADDR (2 each)
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -109,8 +116,7 @@ void samples(const std::string& dir) {
     PcapWriter w(dir + "/frag.pcap", DLT_EN10MB);
     Bytes l4 = transport(17, 7000, 7001, 1472);
     Bytes first(l4.begin(), l4.begin() + 1480);
-    w.add(t0 + 60000,
-          ether(0x0800, ipv4(node, bad, 17, first, Ip4Opts{0, true})));
+    w.add(t0 + 60000, ether(0x0800, ipv4(node, bad, 17, first, Ip4Opts{0, true})));
     w.add(t0 + 60001, ether(0x0800, ipv4(node, bad, 17, Bytes(1480, 0), Ip4Opts{185, true})));
     w.add(t0 + 60002, ether(0x0800, ipv4(node, bad, 17, Bytes(40, 0), Ip4Opts{370, false})));
     Bytes u6 = transport(17, 7002, 7003, 100);
@@ -151,16 +157,15 @@ void samples(const std::string& dir) {
   // resolutions, an unknown block, then a big-endian section with raw IP and a simple packet block.
   {
     PcapngBuilder b(false);
-    b.interface(DLT_EN10MB, 65535);                // microseconds
-    b.interface(DLT_LINUX_SLL2, 262144, 9);         // nanoseconds
+    b.interface(DLT_EN10MB, 65535);          // microseconds
+    b.interface(DLT_LINUX_SLL2, 262144, 9);  // nanoseconds
     b.packet(0, uint64_t(t0 + 100000), ether(0x0800, ipv4(node, bad, 6, tcp(40012, 443))));
-    b.other(0x0badcafe, 20);                        // unknown block type: skipped
+    b.other(0x0badcafe, 20);  // unknown block type: skipped
     b.packet(1, uint64_t(t0 + 101000) * 1000, sll2(0x0800, ipv4(bad, node, 6, tcp(443, 40012))));
     b.other(4, 4, 0);  // name resolution block with only its end record
     b.section(true);
-    b.interface(101, 65535, 0x80 | 20);             // raw IP, 2^-20 s
-    b.packet(0, uint64_t((t0 + 102000) / 1000000) << 20,
-             ipv6(node6, bad6, 17, udp(9, 9)));
+    b.interface(101, 65535, 0x80 | 20);  // raw IP, 2^-20 s
+    b.packet(0, uint64_t((t0 + 102000) / 1000000) << 20, ipv6(node6, bad6, 17, udp(9, 9)));
     b.simple_packet(ipv4(node, net, 17, udp(9, 9)));
     b.save(dir + "/multi.pcapng");
   }
@@ -172,7 +177,9 @@ constexpr uint32_t kPoolSize = 200000;
 uint32_t outside(uint64_t i) {  // 1.0.0.0 - 99.255.255.255, never 100.64/10 or 198.18/15
   return v4("1.0.0.0") + uint32_t((i * 2654435761u) % (99u << 24));
 }
-uint32_t hot(int k) { return outside(uint64_t(k) * 7919 % kPoolSize); }
+uint32_t hot(int k) {
+  return outside(uint64_t(k) * 7919 % kPoolSize);
+}
 
 void bench(const std::string& out, uint64_t n, int snaplen) {
   PcapWriter w(out, DLT_EN10MB, snaplen);
@@ -205,6 +212,26 @@ void bench(const std::string& out, uint64_t n, int snaplen) {
   }
 }
 
+// Every packet to one victim (hot address 0, so the `iocs` file's first indicator matches them
+// all): 60 % TCP SYNs to port 80, 40 % UDP "amplification" replies of 512 bytes from port 53,
+// each from a random spoofed source. 1 in 8 VLAN-tagged.
+void ddos(const std::string& out, uint64_t n) {
+  PcapWriter w(out, DLT_EN10MB, 65535);
+  Rng r{7};
+  const uint32_t victim = hot(0);
+  int64_t ts = 1732090502000000;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t x = r.next();
+    uint32_t src = uint32_t(x >> 32);
+    bool syn = (x & 0xff) < 154;
+    Bytes l4 = syn ? transport(6, uint16_t(1024 + (x >> 8) % 60000), 80, 0)
+                   : transport(17, 53, uint16_t(1024 + (x >> 8) % 60000), 512);
+    Bytes ip = ipv4(src, victim, syn ? 6 : 17, l4);
+    w.add(ts, (x >> 24) % 8 == 0 ? ether(0x0800, ip, {0x8100}) : ether(0x0800, ip));
+    ts += int64_t(x % 4);
+  }
+}
+
 std::string dotted(uint32_t a) {
   char b[16];
   std::snprintf(b, sizeof b, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
@@ -228,6 +255,20 @@ std::string indicator(uint64_t i) {
   return dotted(base);
 }
 
+// N indicators matching about `pct` % of the bench traffic (see the usage above).
+void iocs_rate(const std::string& out, uint64_t n, double pct) {
+  std::ofstream o(out);
+  uint64_t written = 0;
+  if (pct > 0) {
+    for (int k = 0; k < 10 && written < n; ++k, ++written) o << dotted(hot(k)) << "\n";
+    // 92 % of the packets are IPv4 with a node address 10.0.x.y, x.y uniform: a /24 holds 1/256.
+    int nets = int(std::lround(std::max(0.0, pct - 0.92) / 92.0 * 256.0));
+    for (int k = 0; k < nets && k < 256 && written < n; ++k, ++written)
+      o << "10.0." << k << ".0/24\n";
+  }
+  for (uint64_t i = 10; written < n; ++i, ++written) o << indicator(i) << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -237,6 +278,10 @@ int main(int argc, char** argv) {
       samples(argv[2]);
     } else if (cmd == "bench" && (argc == 4 || argc == 5)) {
       bench(argv[2], std::strtoull(argv[3], nullptr, 10), argc == 5 ? std::atoi(argv[4]) : 65535);
+    } else if (cmd == "ddos" && argc == 4) {
+      ddos(argv[2], std::strtoull(argv[3], nullptr, 10));
+    } else if (cmd == "iocs-rate" && argc == 5) {
+      iocs_rate(argv[2], std::strtoull(argv[3], nullptr, 10), std::atof(argv[4]));
     } else if (cmd == "hosts" && argc >= 4) {
       PcapWriter w(argv[2], DLT_EN10MB);
       int64_t ts = 1732090502000000;
@@ -270,8 +315,8 @@ int main(int argc, char** argv) {
       }
     } else {
       std::fprintf(stderr,
-                   "usage: forage_pcap_gen samples DIR | bench OUT N [SNAPLEN] | iocs OUT N | bpf "
-                   "OUT N | hosts OUT ADDR...\n");
+                   "usage: forage_pcap_gen samples DIR | bench OUT N [SNAPLEN] | ddos OUT N | iocs "
+                   "OUT N | iocs-rate OUT N PCT | bpf OUT N | hosts OUT ADDR...\n");
       return 2;
     }
   } catch (const std::exception& e) {

@@ -56,6 +56,25 @@ TEST(Bag, ManifestParsing) {
   EXPECT_EQ(manifest_line(h, "data/x"), h + "  data/x\n");
 }
 
+// A manifest of a million bad lines: a hundred named, one line counting the rest; entries are
+// handed over one by one (verify keeps no second copy of a manifest).
+TEST(Bag, ManifestProblemsAreBounded) {
+  std::string text;
+  for (int i = 0; i < 1000000; ++i) text += "x\n";
+  text += std::string(64, 'c') + "  data/last\n";
+  std::vector<std::string> problems;
+  size_t entries = 0;
+  for_each_manifest_entry(text, "manifest-sha256.txt", problems, [&](ManifestEntry&& e) {
+    EXPECT_EQ(e.path, "data/last");
+    EXPECT_EQ(e.line, 1000001u);
+    ++entries;
+  });
+  EXPECT_EQ(entries, 1u);
+  ASSERT_EQ(problems.size(), kMaxManifestProblems + 1);
+  EXPECT_EQ(problems[0], "manifest-sha256.txt: line 1: not '<sha256> <path>'");
+  EXPECT_EQ(problems.back(), "manifest-sha256.txt: 999900 more malformed lines");
+}
+
 TEST(Bag, BagInfo) {
   auto f = parse_bag_info("Payload-Oxum: 12.3\nTLP: AMBER\nLong: first\n  second\nbroken\n");
   ASSERT_EQ(f.size(), 3u);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "bundle/report_internal.h"
 #include "bundle/writer.h"
 #include "common/file.h"
 #include "test_util.h"
@@ -11,6 +12,9 @@
 namespace forage::bundle {
 namespace {
 
+using detail::is_table;
+using detail::J;
+using detail::str;
 using test::TempDir;
 
 const char* kIncident = R"({
@@ -283,6 +287,379 @@ TEST(BundleReport, HostileIncidentJsonIsNamedNotFatal) {
   EXPECT_NE(notes.find("processes[0]: expected an object; left out"), std::string::npos);
   EXPECT_NE(notes.find("processes[1]: pid: expected an integer; left out"), std::string::npos);
   EXPECT_NE(report_markdown(r2).find("| 7 |"), std::string::npos);  // the good one is a row
+}
+
+// ------------------------------------------------------------ issue 15: reports for people
+
+// A collection of today: a target with a grid identity (DN, VO, jobs), a deleted executable, a
+// socket to an indicator address, a core; the environment's os_release; SSH-log coverage; the
+// credentials exposed as records.
+const char* kIncidentNow = R"J({
+  "case_id": "EGI-20261207-01", "tlp": "TLP:AMBER",
+  "collection": {"started_utc": "2026-12-07T09:30:22Z"},
+  "affected_host": {"hostname": "wn042"},
+  "affected_users": [{"user": "alice", "uid": 1000, "source": "owner of target pid 4903"}],
+  "grid_identities": [{"pid": 4903, "batch_system": "slurm", "job_id": "777",
+    "dn": "/DC=org/DC=example/CN=Alice <script>|x", "vo": "dteam", "fqans": ["/dteam/Role=NULL"],
+    "not_after": "2027-01-06T09:30:21Z", "source": "data/grid/4903/grid.json",
+    "jobs": [{"system": "slurm", "id": "777", "variable": "SLURM_JOB_ID", "role": "batch"},
+             {"system": "dirac", "id": "12345", "variable": "DIRACJOBID", "role": "payload"}]}],
+  "processes": [{"pid": 4903, "ppid": 1, "uid": 1000, "user": "alice", "exe": "/tmp/.x/kswapd0",
+    "exe_deleted": true, "exe_sha256": "f1ee188b790e43cac8701a497db3c780abc4557ec9c5f55b0d11a49de3958347",
+    "cmdline": "kswapd0", "start_utc": "2026-12-07T09:00:00Z",
+    "remote_endpoints": ["203.0.113.5:4444", "198.51.100.7:80"], "frozen": "cgroup freezer",
+    "core": "data/memory/4903/core", "killed": "killed"}],
+  "evidence": [{"path": "data/memory/4903/core", "utc": "2026-12-07T09:30:23Z", "what": "core",
+                "sha256": "709d831fc728117bb03af7e8f7433c2587f61e35b067d0c724ff58fffda6d124", "size": 16953344}],
+  "lost": {"credentials_exposed": [{"kind": "x509-proxy", "dn": "/DC=org/CN=Alice", "path": "/tmp/x509up_u1000",
+             "valid_until": "2027-01-06T09:30:21Z", "private_key_present": true}],
+           "not_collected": ["/home/alice: permission denied"]},
+  "ssh_logs": {"oldest": "2026-11-01T00:00:00Z", "newest": "2026-12-07T09:00:00Z", "days": 36.4,
+               "span_days": 36.4, "sec01_six_months": false, "sshd_lines": 120,
+               "files": ["/var/log/auth.log"], "remote_ips": [], "accepted": []}
+})J";
+
+std::string make_bundle_now(const TempDir& t, const std::string& scans) {
+  WriterOptions o;
+  o.out = t / "now.tar";
+  o.case_id = "EGI-20261207-01";
+  o.host = "wn042";
+  o.unsigned_ok = true;
+  o.environment = ReportJson::parse(R"J({
+    "host": {"hostname": "wn042", "kernel": {"release": "6.1.0-28-amd64"},
+             "os_release": {"name": "Debian GNU/Linux", "version": "12 (bookworm)", "id": "debian",
+                            "pretty_name": "Debian GNU/Linux 12 (bookworm)",
+                            "kernel_release": "6.1.0-28-amd64", "uptime_seconds": 90061.5,
+                            "boot_utc": "2026-12-06T08:29:21Z"}},
+    "clocks": {"realtime_ns": 1796635822000000000, "boottime_ns": 90061500000000}})J");
+  BundleWriter w(std::move(o));
+  w.add_blob("meta/incident.json", kIncidentNow);
+  if (!scans.empty()) w.add_blob("data/scans/sweep.jsonl", scans);
+  return w.finish();
+}
+
+// The visible text of an HTML page: tags, scripts and styles left out, entities decoded for the
+// characters the tests look for.
+std::string visible_text(const std::string& html) {
+  std::string out;
+  size_t i = 0;
+  while (i < html.size()) {
+    if (html.compare(i, 7, "<script") == 0 || html.compare(i, 6, "<style") == 0) {
+      const std::string end = html.compare(i, 7, "<script") == 0 ? "</script>" : "</style>";
+      size_t e = html.find(end, i);
+      i = e == std::string::npos ? html.size() : e + end.size();
+    } else if (html[i] == '<') {
+      size_t e = html.find('>', i);
+      i = e == std::string::npos ? html.size() : e + 1;
+      out += ' ';
+    } else {
+      out += html[i++];
+    }
+  }
+  for (auto [from, to] : {std::pair<std::string, std::string>{"&quot;", "\""},
+                          {"&lt;", "<"},
+                          {"&gt;", ">"},
+                          {"&#39;", "'"},
+                          {"&amp;", "&"}})
+    for (size_t p = out.find(from); p != std::string::npos; p = out.find(from, p + to.size()))
+      out.replace(p, from.size(), to);
+  return out;
+}
+
+// Markdown outside code spans and code blocks.
+std::string outside_code(const std::string& md) {
+  std::string out;
+  bool in_code = false;
+  for (size_t i = 0; i < md.size(); ++i) {
+    if (md[i] == '\\' && i + 1 < md.size()) {
+      out += md.substr(i, 2);
+      ++i;
+      continue;
+    }
+    if (md[i] == '`') {
+      in_code = !in_code;
+      continue;
+    }
+    if (!in_code) out += md[i];
+  }
+  return out;
+}
+
+TEST(BundleReport, FirstScreenTargetsHitsSshAndMissing) {
+  TempDir t;
+  const std::string scans =
+      R"J({"kind":"ioc","pid":4903,"remote":"203.0.113.5:4444","ioc":{"type":"ipv4","value":"203.0.113.5"},"phase":"net","match":"remote"})J"
+      "\n";
+  auto r = build_report(read_bundle_for_report(make_bundle_now(t, scans), lenient()));
+  std::vector<std::string> ids;
+  for (const auto& b : r["summary"]) ids.push_back(b["id"]);
+  EXPECT_EQ(ids, (std::vector<std::string>{"host", "targets", "hits", "ssh"}));
+  // JSON order: the first screen, then what is missing, then the Guideline.
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : r.items()) keys.push_back(k);
+  auto pos = [&](const std::string& k) {
+    return std::find(keys.begin(), keys.end(), k) - keys.begin();
+  };
+  EXPECT_LT(pos("summary"), pos("not_collected"));
+  EXPECT_LT(pos("not_collected"), pos("sections"));
+
+  const J& host = r["summary"][0]["table"]["rows"][0];
+  EXPECT_EQ(host[0], "wn042");
+  EXPECT_EQ(host[1], "Debian GNU/Linux 12 (bookworm)");
+  EXPECT_EQ(host[2], "6.1.0-28-amd64");
+  EXPECT_EQ(host[3], "2026-12-06 08:29:21 UTC");
+  EXPECT_EQ(host[4], "1 d 01 h");
+
+  const J& tt = r["summary"][1]["table"];
+  EXPECT_EQ(tt["columns"][0], "pid");
+  const J& row = tt["rows"][0];
+  EXPECT_EQ(row[0], "4903");
+  EXPECT_EQ(row[1], "alice (uid 1000)");
+  EXPECT_EQ(row[2], "/DC=org/DC=example/CN=Alice <script>|x");
+  EXPECT_EQ(row[3], "dteam (/dteam/Role=NULL)");
+  EXPECT_EQ(row[4], "slurm 777 (SLURM_JOB_ID, batch); dirac 12345 (DIRACJOBID, payload)");
+  EXPECT_EQ(row[5], "/tmp/.x/kswapd0 (deleted)");
+  EXPECT_EQ(row[6], "f1ee188b790e43cac8701a497db3c780abc4557ec9c5f55b0d11a49de3958347");
+  EXPECT_EQ(tt["formats"][6], "hash");
+  EXPECT_EQ(row[7], "2026-12-07T09:00:00Z");
+  EXPECT_EQ(row[8], "203.0.113.5:4444 ⚠ indicator, 198.51.100.7:80");
+  EXPECT_EQ(row[9], "cgroup freezer");
+  EXPECT_EQ(row[10], "dumped: data/memory/4903/core");
+  EXPECT_EQ(row[11], "killed");
+  EXPECT_EQ(row[12], "16953344");
+  EXPECT_EQ(tt["formats"][12], "bytes");
+
+  EXPECT_EQ(r["summary"][2]["table"]["rows"][0][1], "203.0.113.5");
+  const std::string ssh = r["summary"][3]["text"];
+  EXPECT_NE(ssh.find("reach back 36.4 days only: less than the six months SEC01 asks"),
+            std::string::npos)
+      << ssh;
+  EXPECT_NE(r["not_collected"].dump().find("/home/alice: permission denied"), std::string::npos);
+
+  // Markdown: the first screen comes before the Guideline; units, zones, short hashes with the
+  // full value in a footnote; no JSON outside code.
+  const std::string md = report_markdown(r);
+  const size_t targets = md.find("## Targets\n");
+  ASSERT_NE(targets, std::string::npos);
+  EXPECT_LT(md.find("## Host\n"), targets);
+  EXPECT_LT(targets, md.find("## Indicator hits\n"));
+  EXPECT_LT(md.find("## Indicator hits\n"), md.find("## SSH-log coverage"));
+  EXPECT_LT(md.find("## SSH-log coverage"), md.find("## Not collected\n"));
+  EXPECT_LT(md.find("## Not collected\n"), md.find("## Who detected"));
+  EXPECT_NE(md.find("| 4903 | alice (uid 1000) | /DC=org/DC=example/CN=Alice &lt;script&gt;\\|x | "
+                    "dteam (/dteam/Role=NULL) | slurm 777 (SLURM\\_JOB\\_ID, batch); dirac 12345 "
+                    "(DIRACJOBID, payload) | /tmp/.x/kswapd0 (deleted) | f1ee188b790e…¹ | "
+                    "2026-12-07 09:00:00 UTC | 203.0.113.5:4444 ⚠ indicator, 198.51.100.7:80 | "
+                    "cgroup freezer | dumped: data/memory/4903/core | killed | 16 MiB |\n"),
+            std::string::npos)
+      << md.substr(targets, 1200);
+  EXPECT_NE(md.find("- ¹ `f1ee188b790e43cac8701a497db3c780abc4557ec9c5f55b0d11a49de3958347`\n"),
+            std::string::npos);
+  EXPECT_EQ(outside_code(md).find("{\""), std::string::npos);
+  EXPECT_EQ(md.find("<script>"), std::string::npos);
+
+  // HTML: the same table, the full hash on hover, no JSON in the visible text.
+  const std::string html = report_html(r);
+  EXPECT_NE(html.find("<td class=\"nw\" "
+                      "title=\"f1ee188b790e43cac8701a497db3c780abc4557ec9c5f55b0d11a49de3958347\""),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=\"nw\" data-sort=\"16953344\">16 MiB</td>"), std::string::npos);
+  EXPECT_NE(html.find("CN=Alice &lt;script&gt;|x"), std::string::npos);
+  const std::string text = visible_text(html);
+  EXPECT_EQ(text.find("{\""), std::string::npos) << text.substr(text.find("{\""), 200);
+  EXPECT_LT(html.find("id=\"first-targets\""), html.find("id=\"s-detection\""));
+  EXPECT_NE(html.find("<details id=\"d-timeline\">"), std::string::npos);       // collapsed
+  EXPECT_NE(html.find("@top-right{content:\"TLP:AMBER\""), std::string::npos);  // every page
+}
+
+// Guideline answers are tables with headers, not JSON: affected users, grid identities, the
+// credentials exposed, the SSH-log coverage.
+TEST(BundleReport, GuidelineRecordsAreTables) {
+  TempDir t;
+  auto r = build_report(read_bundle_for_report(make_bundle_now(t, ""), lenient()));
+  auto find_item = [&](const std::string& label) -> const J& {
+    for (const auto& s : r["sections"])
+      for (const auto& i : s["items"])
+        if (str(i["label"]) == label) return i;
+    static const J none;
+    return none;
+  };
+  const J& users = find_item("Affected users")["value"];
+  ASSERT_TRUE(is_table(users)) << users.dump();
+  EXPECT_EQ(users["columns"], J::parse(R"J(["user","uid","source"])J"));
+  EXPECT_EQ(users["rows"][0], J::parse(R"J(["alice","1000","owner of target pid 4903"])J"));
+  const J& dns = find_item("DNs and jobs of the targets")["value"];
+  ASSERT_TRUE(is_table(dns));
+  // Columns no identity has (uid and user: older collectors) are left out.
+  EXPECT_EQ(
+      dns["columns"],
+      J::parse(
+          R"J(["pid","DN","VO","FQANs","batch system","job id(s)","proxy valid until","source"])J"));
+  EXPECT_EQ(dns["rows"][0][5],
+            "slurm 777 (SLURM_JOB_ID, batch); dirac 12345 (DIRACJOBID, payload)");
+  const J& creds = find_item("Credentials exposed")["value"];
+  ASSERT_TRUE(is_table(creds));
+  EXPECT_EQ(creds["columns"][3], "valid until");
+  EXPECT_EQ(creds["formats"][3], "utc");
+  EXPECT_EQ(creds["rows"][0][4], "yes");
+  const J& os = find_item("OS");
+  EXPECT_EQ(os["value"], "Debian GNU/Linux 12 (bookworm)");
+  EXPECT_EQ(find_item("Booted")["value"], "2026-12-06 08:29:21 UTC");
+  const J& ssh = find_item("SSH and login logs")["value"];
+  ASSERT_TRUE(is_table(ssh));
+  EXPECT_EQ(ssh["columns"], J::parse(R"J(["field","value"])J"));
+  EXPECT_EQ(ssh["rows"][0], J::parse(R"J(["oldest","2026-11-01 00:00:00 UTC"])J"));
+  const std::string md = report_markdown(r);
+  EXPECT_NE(
+      md.find(
+          "| user | uid | source |\n|---|---|---|\n| alice | 1000 | owner of target pid 4903 |"),
+      std::string::npos);
+  EXPECT_NE(md.find("| x509-proxy | /DC=org/CN=Alice | /tmp/x509up\\_u1000 | 2027-01-06 09:30:21 "
+                    "UTC | yes |"),
+            std::string::npos);
+}
+
+// An old bundle: grid identities as strings, no os_release, no ssh_logs, no jobs: every new field
+// is "not collected", nothing throws, no JSON appears.
+TEST(BundleReport, OldBundlesWithoutTheNewFields) {
+  TempDir t;
+  auto r = build_report(read_bundle_for_report(make_bundle(t, true, ""), lenient()));
+  EXPECT_EQ(r["summary"][0]["table"]["rows"][0][1], "not collected");  // OS
+  EXPECT_EQ(r["summary"][0]["table"]["rows"][0][2], "not collected");  // kernel
+  EXPECT_EQ(r["summary"][3]["text"], "not collected");                 // ssh
+  const J& row = r["summary"][1]["table"]["rows"][0];
+  EXPECT_EQ(row[0], "4242");
+  EXPECT_EQ(row[2], "");  // no identity for the pid
+  EXPECT_EQ(row[10], "not dumped");
+  EXPECT_EQ(row[12], "");
+  EXPECT_NE(r["not_collected"].dump().find("memory of pid 4242: not dumped"), std::string::npos);
+  const std::string md = report_markdown(r);
+  EXPECT_NE(md.find("| /DC=org/DC=example/CN=Bad User |"), std::string::npos);
+  EXPECT_EQ(outside_code(md).find("{\""), std::string::npos);
+  EXPECT_EQ(visible_text(report_html(r)).find("{\""), std::string::npos);
+  // Nothing at all: still a first screen.
+  TempDir t2;
+  auto r2 = build_report(read_bundle_for_report(make_bundle(t2, false, ""), lenient()));
+  EXPECT_EQ(r2["summary"][1]["text"], "not collected (meta/incident.json lists no processes)");
+  EXPECT_NO_THROW(report_html(r2));
+}
+
+TEST(BundleReport, UnitsTimesAndHashesForPeople) {
+  EXPECT_EQ(detail::utc_text("2026-12-07T09:30:22.497351724Z"), "2026-12-07 09:30:22 UTC");
+  EXPECT_EQ(detail::utc_text("2026-12-07T09:30:22Z"), "2026-12-07 09:30:22 UTC");
+  EXPECT_EQ(detail::utc_text("Jan  6 09:30:21 2027 GMT"), "Jan  6 09:30:21 2027 GMT");
+  EXPECT_EQ(detail::utc_text(""), "");
+  EXPECT_EQ(detail::utc_text("2026-99-07T09:30:22Z<b>"), "2026-99-07T09:30:22Z<b>");
+  EXPECT_EQ(detail::bytes_text("0"), "0 bytes");
+  EXPECT_EQ(detail::bytes_text("1"), "1 byte");
+  EXPECT_EQ(detail::bytes_text("1023"), "1023 bytes");
+  EXPECT_EQ(detail::bytes_text("1536"), "1.5 KiB");
+  EXPECT_EQ(detail::bytes_text("16953344"), "16 MiB");
+  EXPECT_EQ(detail::bytes_text("153743489"), "147 MiB");
+  EXPECT_EQ(detail::bytes_text("5368709120"), "5.0 GiB");
+  EXPECT_EQ(detail::bytes_text("12x"), "12x");
+  EXPECT_EQ(detail::bytes_text("99999999999999999999999"), "99999999999999999999999");
+  EXPECT_EQ(detail::seconds_text("0.046"), "0.05 s");
+  EXPECT_EQ(detail::seconds_text("42"), "42 s");
+  EXPECT_EQ(detail::seconds_text("185"), "3 min 05 s");
+  EXPECT_EQ(detail::seconds_text("90061.5"), "1 d 01 h");
+  EXPECT_EQ(detail::seconds_text("-1"), "-1");
+  EXPECT_EQ(detail::seconds_text("nan"), "nan");
+  EXPECT_EQ(detail::short_hash("00"), "00");
+  EXPECT_EQ(detail::short_hash(std::string(64, 'a')), "aaaaaaaaaaaa…");
+  EXPECT_EQ(detail::column_format("exe sha256"), "hash");
+  EXPECT_EQ(detail::column_format("core size"), "bytes");
+  EXPECT_EQ(detail::column_format("started (UTC)"), "utc");
+  EXPECT_EQ(detail::column_format("user"), "text");
+  // Nested values flattened for people, never JSON.
+  EXPECT_EQ(detail::flat(J::parse(R"J({"user":"root","uid":0,"ok":true,"l":[1,"a"],"n":null})J")),
+            "user: root; uid: 0; ok: yes; l: 1, a");
+  J deep = J::parse(R"J([[[[[[[["x"]]]]]]]])J");
+  EXPECT_EQ(detail::flat(deep).find("{\""), std::string::npos);
+}
+
+// The action log summarised: one row per step, an artefact row per row, counts, bytes, problems
+// and durations from the log itself.
+TEST(BundleReport, ActionSummaryByStep) {
+  BundleForReport b;
+  detail::Inputs in(b);
+  const char* lines[] = {
+      R"J({"seq":1,"utc":"2026-12-07T09:30:22.4Z","boottime_ns":1000000000,"action":"bundle.begin","target":"bag","result":"output x"})J",
+      R"J({"seq":2,"utc":"2026-12-07T09:30:22.5Z","boottime_ns":1100000000,"action":"freeze","target":"pid 7","result":"SIGSTOP, verified stopped"})J",
+      R"J({"seq":3,"utc":"2026-12-07T09:30:22.6Z","boottime_ns":1200000000,"action":"bundle.add","target":"(generated)","result":"data/volatile/host.json 1937 bytes sha256 14"})J",
+      R"J({"seq":4,"utc":"2026-12-07T09:30:22.7Z","boottime_ns":1300000000,"action":"volatile.host","target":"/proc","result":"process table"})J",
+      R"J({"seq":5,"utc":"2026-12-07T09:30:23.7Z","boottime_ns":2300000000,"action":"memory.plan","target":"pid 7","result":"106 segments"})J",
+      R"J({"seq":6,"utc":"2026-12-07T09:30:24.7Z","boottime_ns":3300000000,"action":"bundle.add","target":"(generated)","result":"data/memory/7/core 16953344 bytes sha256 70"})J",
+      R"J({"seq":7,"utc":"2026-12-07T09:30:24.8Z","boottime_ns":3400000000,"action":"memory.core","target":"pid 7","result":"complete"})J",
+      R"J({"seq":8,"utc":"2026-12-07T09:30:25Z","action":"artifacts.begin","target":"/","result":"profile triage"})J",
+      R"J({"seq":9,"utc":"2026-12-07T09:30:25.5Z","action":"artifacts.skip","target":"/etc/x","result":"symbolic link"})J",
+      R"J({"seq":10,"utc":"2026-12-07T09:30:26Z","action":"bundle.add","target":"/etc/crontab","result":"data/host/etc/crontab 100 bytes sha256 aa"})J",
+      R"J({"seq":11,"utc":"2026-12-07T09:30:27Z","action":"artifacts.row","target":"cron","result":"1 files copied, 100 bytes, 0 hashed only, 2 problems"})J",
+      R"J({"seq":12,"utc":"2026-12-07T09:30:28Z","action":"artifacts.row","target":"wtmp","result":"0 files copied"})J",
+      R"J({"seq":13,"utc":"2026-12-07T09:30:29Z","action":"artifacts.end","target":"/","result":"1 files"})J",
+      R"J({"seq":14,"utc":"2026-12-07T09:30:30Z","action":"kill","target":"pid 7","result":"killed"})J",
+      R"J(["not an object"])J"};
+  for (const char* l : lines) in.actions.push_back(J::parse(l));
+  const J t = detail::action_summary(in);
+  EXPECT_EQ(
+      t["columns"],
+      J::parse(R"J(["step","target","actions","files","bytes","problems","duration","result"])J"));
+  std::vector<std::string> steps;
+  for (const auto& r : t["rows"]) steps.push_back(str(r[0]) + " " + str(r[1]));
+  EXPECT_EQ(steps, (std::vector<std::string>{"begin bag", "freeze pid 7", "volatile /proc",
+                                             "memory pid 7", "artifacts cron", "artifacts wtmp",
+                                             "artifacts (all rows) /", "kill pid 7"}));
+  // host.json was logged before volatile.host, after the freeze: it is the volatile step's
+  // file (by its bag path), and the step's time starts with it.
+  const J& freeze = t["rows"][1];
+  EXPECT_EQ(freeze[3], "0");
+  const J& vol = t["rows"][2];
+  EXPECT_EQ(vol[2], "2");
+  EXPECT_EQ(vol[3], "1");
+  EXPECT_EQ(vol[4], "1937");
+  EXPECT_EQ(vol[6], "0.100");
+  const J& memory = t["rows"][3];
+  EXPECT_EQ(memory[2], "3");
+  EXPECT_EQ(memory[4], "16953344");
+  EXPECT_EQ(memory[6], "1.100");  // boottime, not the UTC text
+  EXPECT_EQ(memory[7], "106 segments; complete");
+  const J& cron = t["rows"][4];
+  EXPECT_EQ(cron[2], "3");  // skip, add, row
+  EXPECT_EQ(cron[4], "100");
+  EXPECT_EQ(cron[5], "2");      // the row's own count
+  EXPECT_EQ(cron[6], "2.000");  // from artifacts.begin to the row's line
+  const J& total = t["rows"][6];
+  EXPECT_EQ(total[2], "2");  // begin, end
+  EXPECT_EQ(total[3], "1");
+  EXPECT_EQ(total[5], "2");
+  EXPECT_EQ(total[6], "4.000");
+  EXPECT_EQ(total[7], "1 files");
+  const std::string md = report_markdown(
+      J{{"tlp", "TLP:AMBER"},
+        {"case", ""},
+        {"bundle", ""},
+        {"bag", ""},
+        {"verification",
+         {{"verdict", "VALID"},
+          {"valid", true},
+          {"problems", J::array()},
+          {"signatures", J::array()},
+          {"payload_files", 1},
+          {"payload_bytes", 1},
+          {"actions", 1}}},
+        {"summary", J::array()},
+        {"not_collected", J::array()},
+        {"sections",
+         J::array({{{"title", "Actions taken"},
+                    {"items",
+                     J::array({{{"label", "Actions"}, {"state", "collected"}, {"value", t}}})}}})},
+        {"timeline", J::array()},
+        {"tables", J::object()},
+        {"notes", J::array()},
+        {"closure", {{"title", "Closure"}, {"fields", J::array()}}}});
+  EXPECT_NE(md.find("| memory | pid 7 | 3 | 1 | 16 MiB | 0 | 1.10 s | 106 segments; complete |"),
+            std::string::npos)
+      << md;
 }
 
 }  // namespace

@@ -156,6 +156,34 @@ TEST(VerifyBudget, ParsedTagFilePastTheBudgetIsNotCalledMissing) {
   EXPECT_EQ(p.find("bagit.txt: missing"), std::string::npos) << p;
 }
 
+// A manifest listing 200,000 files that are not there: every file counted as affected, the
+// problems kept as text bounded (the rest counted in one line), the check failed.
+TEST(VerifyBudget, ProblemsListedAreBounded) {
+  TempDir t;
+  std::string out = t / "listed.tar";
+  {
+    Fd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+    ASSERT_TRUE(fd);
+    FdSink sink(fd.get(), out);
+    PaxWriter w(sink);
+    std::string manifest;
+    for (int i = 0; i < 200000; ++i)
+      manifest += std::string(64, 'a') + "  data/f" + std::to_string(i) + "\n";
+    w.add({"top/bagit.txt", 0, 1700000000, 0},
+          "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
+    w.add({"top/manifest-sha256.txt", 0, 1700000000, 0}, manifest);
+    w.finish();
+  }
+  auto rep = verify_bundle(out, lenient());
+  EXPECT_EQ(rep.problems.size(), 10001u);
+  EXPECT_NE(rep.problems.back().find("more problems, not listed"), std::string::npos);
+  EXPECT_GE(rep.affected.size(), 200000u);
+  bool manifest_check_failed = false;
+  for (const auto& c : rep.checks)
+    if (c.what.rfind("manifest-sha256.txt", 0) == 0) manifest_check_failed = !c.ok;
+  EXPECT_TRUE(manifest_check_failed);
+}
+
 // Files under `dir` whose name starts with `prefix`, recursively.
 std::vector<std::string> find_named(const std::string& dir, const std::string& prefix) {
   std::vector<std::string> found;
@@ -182,6 +210,25 @@ std::string make_two_file_bundle(const TempDir& t) {
   w.add_blob("data/b.txt", std::string(5000, 'b'));
   w.finish();
   return out;
+}
+
+// An extract killed mid-way leaves DIR/<top>: the next extract names it and writes nothing.
+TEST(Extract, AnInterruptedExtractIsNamed) {
+  TempDir t;
+  std::string bundle = make_two_file_bundle(t);
+  auto rep = verify_bundle(bundle, lenient());
+  std::filesystem::create_directories(t / ("out/" + rep.top + "/data"));
+  spit(t / ("out/" + rep.top + "/data/.forage-extract.1.1"), "half");
+  try {
+    extract_bundle(bundle, t / "out", lenient());
+    ADD_FAILURE() << "extract went into an existing bag directory";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("if an earlier extract was interrupted, remove that "
+                                         "directory, .forage-extract.* files included"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(t / ("out/" + rep.top + "/data/a.txt")));
 }
 
 TEST(Extract, LeavesNoTemporaryBehind) {

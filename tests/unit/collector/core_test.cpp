@@ -1,20 +1,25 @@
 // The ELF core writer against a real forked child (a marker in its heap, a second thread), read
 // back with <elf.h>; the /proc parsers against saved samples and hostile text.
 #include <elf.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/procfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "collector/core.h"
-#include "host/proc.h"
 #include "common/error.h"
+#include "common/file.h"
+#include "host/proc.h"
 
 using namespace forage;
 using namespace forage::collector;
@@ -125,7 +130,9 @@ TEST(Core, ChildCoreHasMarkerThreadsAndNotes) {
         if (nh.n_type == NT_PRSTATUS) {
           ++prstatus;
           auto st = at<elf_prstatus>(out.data, desc);
-          if (prstatus == 1) EXPECT_EQ(st.pr_pid, c.pid());  // the leader first
+          if (prstatus == 1) {
+            EXPECT_EQ(st.pr_pid, c.pid());  // the leader first
+          }
         }
         prpsinfo += nh.n_type == NT_PRPSINFO;
         auxv += nh.n_type == NT_AUXV;
@@ -143,6 +150,60 @@ TEST(Core, ChildCoreHasMarkerThreadsAndNotes) {
   EXPECT_EQ(prpsinfo, 1);
   EXPECT_EQ(auxv, 1);
   EXPECT_EQ(file, 1);
+}
+
+// Anonymous memory touched one page in 16: the segment is read as pagemap says, the untouched
+// pages are zeros in the core without being read (nor faulted in: still absent afterwards).
+TEST(Core, UntouchedPagesAreZerosNotRead) {
+  constexpr size_t kLen = 8u << 20, kPage = 4096;
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    auto* m = static_cast<unsigned char*>(
+        ::mmap(nullptr, kLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    ::madvise(m, kLen, MADV_NOHUGEPAGE);  // a huge page would make every page present
+    for (size_t off = 0; off < kLen; off += 16 * kPage) std::memset(m + off, 0x5a, kPage);
+    uint64_t a = reinterpret_cast<uint64_t>(m);
+    if (::write(fds[1], &a, sizeof a) != sizeof a) _exit(1);
+    for (;;) ::pause();
+  }
+  ::close(fds[1]);
+  uint64_t addr = 0;
+  ASSERT_EQ(::read(fds[0], &addr, sizeof addr), ssize_t(sizeof addr));
+  ::close(fds[0]);
+  ::kill(pid, SIGSTOP);
+  auto resident = [&] {
+    Fd pm(::open(("/proc/" + std::to_string(pid) + "/pagemap").c_str(), O_RDONLY));
+    std::vector<uint64_t> e(kLen / kPage);
+    if (::pread(pm.get(), e.data(), e.size() * 8, off_t(addr / kPage * 8)) != ssize_t(e.size() * 8))
+      return size_t(0);
+    return size_t(std::count_if(e.begin(), e.end(), [](uint64_t v) { return v >> 62; }));
+  };
+  size_t before = resident();
+  CoreOptions opt;
+  opt.registers = false;
+  CorePlan plan = plan_core(pid, opt);
+  const CoreSegment* seg = nullptr;
+  for (const auto& s : plan.segments)
+    if (s.region.start <= addr && addr + kLen <= s.region.end) seg = &s;
+  ASSERT_NE(seg, nullptr);
+  EXPECT_TRUE(seg->sparse);
+  StringOut out(plan.size);
+  CoreWriteStats stats;
+  write_core(plan, opt, out, stats);
+  EXPECT_EQ(resident(), before);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ASSERT_EQ(out.data.size(), plan.size);
+  EXPECT_GE(stats.untouched_bytes, kLen / 16 * 15);
+  const char* mem = out.data.data() + seg->file_offset + (addr - seg->region.start);
+  for (size_t p = 0; p < kLen / kPage; ++p) {
+    char want = p % 16 == 0 ? 0x5a : 0;
+    size_t same = 0;
+    for (size_t i = 0; i < kPage; ++i) same += mem[p * kPage + i] == want;
+    ASSERT_EQ(same, kPage) << "page " << p;
+  }
 }
 
 TEST(Core, SizeCapKeepsHeapAndStacksFirst) {

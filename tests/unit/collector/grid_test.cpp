@@ -4,6 +4,8 @@
 // never reach the output; openssl itself judges serials, dates and the kept chain.
 #include "collector/grid.h"
 
+#include "host/grid.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +23,8 @@
 
 namespace forage::collector {
 namespace {
+
+using namespace forage::host;  // the readers under test; store_grid_context is the collector's
 
 using bundle::test::run;
 using bundle::test::slurp;
@@ -292,7 +296,8 @@ TEST(Proxy, HostileAndBrokenFilesGiveAnErrorNotACrash) {
 
   ProxyInfo junk = parse_proxy(
       "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
-      "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
+      "-----BEGIN PRIVATE "
+      "KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
       "-----END PRIVATE KEY-----\n",
       "junk");
   EXPECT_TRUE(junk.chain.empty());
@@ -406,6 +411,42 @@ TEST(Grid, FakeProcWithCondorAdDefaultProxyAndNoKeyInTheBundle) {
   std::string log;
   ASSERT_EQ(run("cat " + (t / "x") + "/*/meta/actions.jsonl", &log), 0);
   EXPECT_NE(log.find("private key present: NOT copied"), std::string::npos);
+}
+
+// A DIRAC payload inside a gLite pilot on Slurm, with its PanDA and CRAB ids: every id is kept
+// with the variable it came from and its role; the primary job stays the site's batch job.
+TEST(Grid, EveryJobIdWithItsVariable) {
+  TempDir t;
+  fake_proc(t);
+  std::vector<std::string> env = {"SLURM_JOB_ID=42",
+                                  "SLURM_JOBID=42",
+                                  "GLITE_WMS_JOBID=https://wms.example.org:9000/abc",
+                                  "DIRACJOBID=123",
+                                  "DIRAC_PILOT_STAMP=f00d",
+                                  "PANDAID=987",
+                                  "TASKID=55",
+                                  "CRAB_ReqName=user_task_1"};
+  GridContext g = grid_context(101, env, t / "proc");
+  EXPECT_EQ(g.batch_system, "slurm");
+  EXPECT_EQ(g.job_id, "42");
+  std::vector<std::string> got;
+  for (const auto& j : g.jobs)
+    got.push_back(j.system + " " + j.id + " " + j.variable + " " + j.role);
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "slurm 42 SLURM_JOB_ID, SLURM_JOBID batch",
+                     "glite https://wms.example.org:9000/abc GLITE_WMS_JOBID grid",
+                     "dirac f00d DIRAC_PILOT_STAMP pilot", "dirac 123 DIRACJOBID payload",
+                     "panda 987 PANDAID payload", "crab user_task_1 CRAB_ReqName task",
+                     "panda 55 TASKID task"}));
+  auto j = g.to_json();
+  ASSERT_TRUE(j["jobs"].is_array());
+  EXPECT_EQ(j["jobs"][3]["variable"], "DIRACJOBID");
+  // Without a local batch system the grid-level job is the primary one, the payload kept too.
+  GridContext p = grid_context(101, {"GLITE_WMS_JOBID=https://wms/x", "DIRACJOBID=9"}, t / "proc");
+  EXPECT_EQ(p.batch_system, "glite");
+  EXPECT_EQ(p.jobs.size(), 2u);
+  // A bare TASKID is nobody's.
+  EXPECT_TRUE(grid_context(101, {"TASKID=1"}, t / "proc").jobs.empty());
 }
 
 TEST(Grid, DefaultProxyPathFromTheUidAndEnvironmentOnlyJobs) {

@@ -75,7 +75,7 @@ TEST(Incident, FilledFromTheCollection) {
   px.path = "/tmp/x509up_u1000";
   px.private_key_present = true;
   px.identity = "/DC=org/DC=example/CN=Alice Grid";
-  CertInfo c;
+  host::CertInfo c;
   c.subject = "/DC=org/DC=example/CN=Alice Grid/CN=123";
   c.issuer = px.identity;
   c.serial = "7B";

@@ -8,8 +8,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -77,8 +83,10 @@ Result scan(PcapScanOptions o, const ioc::IocSet& set = iocs()) {
   char line[1 << 16];
   while (std::fgets(line, sizeof line, out)) {
     Json j = Json::parse(line);
-    if (j["kind"] == "summary") r.summary = j;
-    else r.findings.push_back(j);
+    if (j["kind"] == "summary")
+      r.summary = j;
+    else
+      r.findings.push_back(j);
   }
   std::fclose(out);
   return r;
@@ -213,7 +221,8 @@ TEST_F(PcapScan, EveryLinkTypeFindsTheSameTraffic) {
   std::vector<Case> cases = {
       {"eth", DLT_EN10MB, ether(0x0800, t4), ether(0x86dd, t6)},
       {"vlan", DLT_EN10MB, ether(0x0800, t4, {0x8100}), ether(0x86dd, t6, {0x8100})},
-      {"qinq", DLT_EN10MB, ether(0x0800, t4, {0x88a8, 0x8100}), ether(0x86dd, t6, {0x9100, 0x8100})},
+      {"qinq", DLT_EN10MB, ether(0x0800, t4, {0x88a8, 0x8100}),
+       ether(0x86dd, t6, {0x9100, 0x8100})},
       {"sll", DLT_LINUX_SLL, sll(0x0800, t4), sll(0x86dd, t6)},
       {"sll2", DLT_LINUX_SLL2, sll2(0x0800, t4), sll2(0x86dd, t6)},
       {"raw", DLT_RAW, t4, t6},
@@ -255,9 +264,11 @@ TEST_F(PcapScan, FragmentsAndTruncatedSnaplen) {
   std::string frag = path("frag.pcap");
   {
     PcapWriter w(frag, DLT_EN10MB);
-    w.add(kT0, ether(0x0800, ipv4(kNode, kBad, 17, transport(17, 7000, 7001, 100), Ip4Opts{0, true})));
+    w.add(kT0,
+          ether(0x0800, ipv4(kNode, kBad, 17, transport(17, 7000, 7001, 100), Ip4Opts{0, true})));
     // Looks like ports 1111 -> 2222 but is payload of a later fragment.
-    w.add(kT0 + 1, ether(0x0800, ipv4(kNode, kBad, 17, transport(17, 1111, 2222, 8), Ip4Opts{14, false})));
+    w.add(kT0 + 1,
+          ether(0x0800, ipv4(kNode, kBad, 17, transport(17, 1111, 2222, 8), Ip4Opts{14, false})));
   }
   PcapScanOptions o;
   o.inputs = {frag};
@@ -366,14 +377,15 @@ TEST_F(PcapScan, WriteMatchesSplitsByLinkType) {
 
 TEST_F(PcapScan, PcapngInterfacesSectionsAndResolutions) {
   PcapngBuilder b(false);
-  b.interface(DLT_EN10MB);                   // microseconds
-  b.interface(DLT_LINUX_SLL2, 262144, 9);    // nanoseconds
+  b.interface(DLT_EN10MB);                 // microseconds
+  b.interface(DLT_LINUX_SLL2, 262144, 9);  // nanoseconds
   b.packet(0, uint64_t(kT0), ether(0x0800, tcp(kNode, kBad, 40000, 443)));
   b.other(0x0badcafe, 20);  // unknown block: skipped
   b.packet(1, uint64_t(kT0 + 1000) * 1000 + 7, sll2(0x0800, tcp(kBad, kNode, 443, 40000)));
-  b.section(true);  // big-endian section: interfaces start again
+  b.section(true);                           // big-endian section: interfaces start again
   b.interface(101, 65535, 0x80 | 20, 3600);  // raw IP, 2^-20 s, one hour offset
-  b.packet(0, uint64_t(kT0 / 1000000) << 20 | (1u << 19), ipv6(kNode6, kBad6, 17, transport(17, 1, 2, 0)));
+  b.packet(0, uint64_t(kT0 / 1000000) << 20 | (1u << 19),
+           ipv6(kNode6, kBad6, 17, transport(17, 1, 2, 0)));
   b.simple_packet(ipv4(kNode, kNet, 17, transport(17, 9, 9, 0)));
   std::string p = path("multi.pcapng");
   b.save(p);
@@ -405,8 +417,12 @@ TEST_F(PcapScan, NanosecondPcapAndBothByteOrders) {
   std::string be = path("be.pcap");
   {
     std::string b = bytes_of(ethernet_capture("le.pcap"));
-    auto swap32 = [&](size_t off) { std::reverse(b.begin() + long(off), b.begin() + long(off) + 4); };
-    auto swap16 = [&](size_t off) { std::reverse(b.begin() + long(off), b.begin() + long(off) + 2); };
+    auto swap32 = [&](size_t off) {
+      std::reverse(b.begin() + long(off), b.begin() + long(off) + 4);
+    };
+    auto swap16 = [&](size_t off) {
+      std::reverse(b.begin() + long(off), b.begin() + long(off) + 2);
+    };
     swap32(0);
     swap16(4);
     swap16(6);
@@ -628,4 +644,256 @@ TEST_F(PcapScan, LiveInterfaceThatDoesNotExist) {
   EXPECT_EQ(r.exit, 2);
   // "no such interface" as root, "permission denied" otherwise: either way, named.
   EXPECT_EQ(r.error.rfind("interface forage-nonexistent0: ", 0), 0u) << r.error;
+}
+
+// --- Many hits: the per-indicator statistics against a reference model ---
+//
+// The statistics are kept in flat arrays and open-addressing tables (pcap_scan.cpp). This test
+// generates 40,000 packets in two captures where most packets match, past every cap (peers,
+// peer ports, indicator ports, a network's addresses), and computes what the findings must say
+// with plain std::map/std::set, the way the scanner did before (issue 14): counts, bytes,
+// first/last seen, protocols, ports, peers and their order must be identical; the findings come
+// in order of first appearance; the generated traffic reaches every cap somewhere.
+namespace {
+
+using Key = std::array<uint8_t, 16>;
+
+struct RefPeer {
+  uint64_t packets = 0, bytes = 0;
+  std::set<uint16_t> ports;
+  bool capped = false;
+};
+
+struct RefHit {
+  int64_t first = INT64_MAX, last = INT64_MIN;
+  uint64_t pf = 0, bf = 0, pt = 0, bt = 0;
+  std::map<std::string, uint64_t> protos;
+  std::map<Key, RefPeer> peers;
+  uint64_t untracked = 0;
+  std::set<uint16_t> ports;
+  bool ports_capped = false;
+  std::set<Key> addrs;
+  bool addrs_capped = false;
+  std::vector<std::string> caps;
+};
+
+Key key4(uint32_t a) {
+  Key k{};
+  uint32_t n = htonl(a);
+  std::memcpy(k.data(), &n, 4);
+  return k;
+}
+Key key6(const V6& a) {
+  Key k{};
+  std::memcpy(k.data(), a.b, 16);
+  return k;
+}
+std::string text(const Key& k, bool v4) {
+  char b[INET6_ADDRSTRLEN];
+  inet_ntop(v4 ? AF_INET : AF_INET6, k.data(), b, sizeof b);
+  return b;
+}
+
+template <typename S>
+void ref_add(S& set, size_t cap, const typename S::value_type& v, bool& capped) {
+  if (set.size() < cap)
+    set.insert(v);
+  else if (!set.count(v))
+    capped = true;
+}
+
+void ref_record(RefHit& h, bool is_src, const Key& self, const Key& other, uint8_t proto,
+                bool ports, uint16_t self_port, uint16_t other_port, uint32_t len, int64_t ts_ns,
+                bool cidr, const std::string& cap) {
+  h.first = std::min(h.first, ts_ns);
+  h.last = std::max(h.last, ts_ns);
+  (is_src ? h.pf : h.pt) += 1;
+  (is_src ? h.bf : h.bt) += len;
+  ++h.protos[proto == 6 ? "tcp" : proto == 17 ? "udp" : "icmp"];
+  if (h.caps.empty() || h.caps.back() != cap) h.caps.push_back(cap);
+  if (cidr) ref_add(h.addrs, 256, self, h.addrs_capped);
+  if (ports) ref_add(h.ports, 64, self_port, h.ports_capped);
+  auto it = h.peers.find(other);
+  if (it == h.peers.end()) {
+    if (h.peers.size() >= 4096) {
+      ++h.untracked;
+      return;
+    }
+    it = h.peers.emplace(other, RefPeer{}).first;
+  }
+  ++it->second.packets;
+  it->second.bytes += len;
+  if (ports) ref_add(it->second.ports, 32, other_port, it->second.capped);
+}
+
+Json ref_json(const RefHit& h, bool v4, bool cidr) {
+  auto utc = [](int64_t ns) {
+    char b[64];
+    time_t s = time_t(ns / 1000000000);
+    std::tm tm{};
+    gmtime_r(&s, &tm);
+    size_t n = std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(b + n, sizeof b - n, ".%06dZ", int(ns % 1000000000 / 1000));
+    return std::string(b);
+  };
+  Json f;
+  f["pcap"] = h.caps;
+  f["first_seen"] = utc(h.first);
+  f["last_seen"] = utc(h.last);
+  f["packets"] = h.pf + h.pt;
+  f["bytes"] = h.bf + h.bt;
+  f["from_ioc"] = {{"packets", h.pf}, {"bytes", h.bf}};
+  f["to_ioc"] = {{"packets", h.pt}, {"bytes", h.bt}};
+  Json protos = Json::object();
+  for (const char* p : {"icmp", "tcp", "udp"})  // the scanner's order: by protocol number
+    if (h.protos.count(p)) protos[p] = h.protos.at(p);
+  f["protocols"] = protos;
+  if (cidr) {
+    Json a = Json::array();
+    for (const auto& k : h.addrs) a.push_back(text(k, v4));
+    f["ioc_addresses"] = a;
+    if (h.addrs_capped) f["ioc_addresses_capped"] = true;
+  }
+  f["ioc_ports"] = h.ports;
+  if (h.ports_capped) f["ioc_ports_capped"] = true;
+  std::vector<std::pair<Key, const RefPeer*>> peers;
+  for (const auto& [k, p] : h.peers) peers.emplace_back(k, &p);
+  std::stable_sort(peers.begin(), peers.end(), [](const auto& x, const auto& y) {
+    return x.second->packets > y.second->packets;  // ties: address order (the map's)
+  });
+  Json pj = Json::array();
+  for (size_t k = 0; k < peers.size() && k < 100; ++k) {
+    Json e = {{"ip", text(peers[k].first, v4)},
+              {"packets", peers[k].second->packets},
+              {"bytes", peers[k].second->bytes}};
+    e["ports"] = peers[k].second->ports;
+    if (peers[k].second->capped) e["ports_capped"] = true;
+    pj.push_back(e);
+  }
+  f["peers"] = pj;
+  f["peers_total"] = h.peers.size();
+  if (h.untracked) f["untracked_peer_packets"] = h.untracked;
+  return f;
+}
+
+// The packets of a capture, or -1 when their times go backwards (or it cannot be opened).
+int64_t packets_in_order(const std::string& file) {
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t* p = pcap_open_offline(file.c_str(), err);
+  if (!p) return -1;
+  pcap_pkthdr* h;
+  const u_char* d;
+  int64_t n = 0, prev = 0;
+  bool ordered = true;
+  while (pcap_next_ex(p, &h, &d) == 1) {
+    int64_t t = int64_t(h->ts.tv_sec) * 1000000 + h->ts.tv_usec;
+    ordered = ordered && t >= prev;
+    prev = t;
+    ++n;
+  }
+  pcap_close(p);
+  return ordered ? n : -1;
+}
+
+}  // namespace
+
+TEST_F(PcapScan, ManyHitsStatisticsMatchAReferenceModel) {
+  const uint32_t kA = kBad, kD = v4("192.0.2.99"), kNetBase = v4("198.51.100.0");
+  ioc::IocSet set;
+  auto add = [&](ioc::Type t, const char* v) {
+    ioc::Indicator i;
+    i.type = t;
+    i.value = v;
+    set.add(i);
+  };
+  add(ioc::Type::kIpv4, "203.0.113.7");
+  add(ioc::Type::kCidr, "198.51.100.0/23");  // 512 addresses: past the 256 reported
+  add(ioc::Type::kIpv6, "2001:db8:bad::1");
+  add(ioc::Type::kIpv4, "192.0.2.99");
+  std::map<std::string, RefHit> ref;
+  uint64_t matched = 0;
+  uint64_t rng = 12345;
+  auto next = [&rng] {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return rng >> 17;
+  };
+  std::vector<std::string> files = {path("one.pcap"), path("two.pcap")};
+  int64_t ts = kT0;
+  for (const auto& file : files) {
+    PcapWriter w(file, DLT_EN10MB);
+    for (int i = 0; i < 20000; ++i) {
+      uint64_t x = next(), y = next();
+      ts += int64_t(x % 3000);
+      int kind = int(x % 100);
+      uint8_t proto = (y % 10) < 6 ? 6 : (y % 10) < 9 ? 17 : 1;
+      bool ports = proto != 1;
+      size_t payload = y % 301;
+      bool out = (y >> 20) & 1;
+      Bytes frame;
+      std::string ind;  // the indicator side (or two for kind >= 70 && < 75)
+      if (kind < 75) {
+        uint32_t self = kind < 35 ? kA : kind < 70 ? kNetBase + uint32_t(y >> 24) % 512 : kA;
+        uint32_t other = kind < 35   ? v4("10.0.0.0") + uint32_t((y >> 32) % 6000)
+                         : kind < 70 ? v4("10.9.0.0") + uint32_t((y >> 32) % 50)
+                                     : kD;
+        uint16_t sp = uint16_t(1000 + (y >> 40) % 100), op = uint16_t(2000 + (x >> 40) % 50);
+        uint32_t s = out ? self : other, d = out ? other : self;
+        Bytes ip = ipv4(s, d, proto, transport(proto, out ? sp : op, out ? op : sp, payload));
+        frame = (y >> 56) % 8 == 0 ? ether(0x0800, ip, {0x8100}) : ether(0x0800, ip);
+        uint32_t len = uint32_t(frame.size());
+        int64_t tns = ts * 1000;
+        bool cidr = kind >= 35 && kind < 70;
+        std::string iv = kind < 35 || kind >= 70 ? "203.0.113.7" : "198.51.100.0/23";
+        ref_record(ref[iv], out, key4(self), key4(other), proto, ports, sp, op, len, tns, cidr,
+                   file);
+        if (kind >= 70)  // D talks to A: both indicators, each with the other as peer
+          ref_record(ref["192.0.2.99"], !out, key4(other), key4(self), proto, ports, op, sp, len,
+                     tns, false, file);
+        ++matched;
+      } else if (kind < 85) {
+        V6 peer = v6("fd00::1");
+        peer.b[15] = uint8_t(y >> 30);
+        uint16_t sp = uint16_t(443 + (y >> 40) % 3), op = uint16_t(50000 + (y >> 48) % 40);
+        Bytes ip = out ? ipv6(kBad6, peer, proto == 1 ? 17 : proto,
+                              transport(proto == 1 ? 17 : proto, sp, op, payload))
+                       : ipv6(peer, kBad6, proto == 1 ? 17 : proto,
+                              transport(proto == 1 ? 17 : proto, op, sp, payload));
+        frame = ether(0x86dd, ip);
+        ref_record(ref["2001:db8:bad::1"], out, key6(kBad6), key6(peer), proto == 1 ? 17 : proto,
+                   true, sp, op, uint32_t(frame.size()), ts * 1000, false, file);
+        ++matched;
+      } else {
+        frame = ether(0x0800, tcp(kNode, kClean, 1, 2, payload));
+      }
+      w.add(ts, frame);
+    }
+  }
+  PcapScanOptions o;
+  o.inputs = files;
+  o.write_matches = path("m.pcap");
+  Result r = scan(o, set);
+  ASSERT_EQ(r.exit, 1) << r.error;
+  EXPECT_EQ(r.summary["packets_matched"], matched);
+  ASSERT_EQ(r.findings.size(), ref.size());
+  std::vector<std::string> order;
+  for (const auto& f : r.findings) {
+    std::string v = f["ioc"]["value"];
+    order.push_back(v);
+    ASSERT_TRUE(ref.count(v)) << v;
+    Json want = ref_json(ref[v], v.find(':') == std::string::npos, v.find('/') != v.npos);
+    for (const auto& [k, val] : want.items()) EXPECT_EQ(f[k], val) << v << ": " << k;
+  }
+  const Json* a = finding_for(r, "203.0.113.7");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ((*a)["peers_total"], 4096);
+  EXPECT_GT((*a)["untracked_peer_packets"], 0);
+  EXPECT_TRUE((*a)["ioc_ports_capped"]);
+  EXPECT_TRUE(finding_for(r, "198.51.100.0/23")->value("ioc_addresses_capped", false));
+  EXPECT_TRUE((*finding_for(r, "198.51.100.0/23"))["peers"][0].value("ports_capped", false));
+  std::vector<std::pair<int64_t, std::string>> firsts;
+  for (const auto& [v, h] : ref) firsts.emplace_back(h.first, v);
+  std::sort(firsts.begin(), firsts.end());
+  for (size_t k = 0; k < firsts.size(); ++k) EXPECT_EQ(order[k], firsts[k].second);
+  // --write-matches holds exactly the matched packets, in order (-1: not in order).
+  EXPECT_EQ(packets_in_order(path("m.pcap")), int64_t(matched));
 }

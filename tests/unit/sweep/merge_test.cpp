@@ -120,6 +120,71 @@ TEST(Merge, HostileValuesCannotBreakTheFormats) {
   EXPECT_NE(md.find("\\\\n\\| &lt;b&gt;"), std::string::npos);  // printable()'s \n, escaped
 }
 
+// Process findings of x509-dn and username indicators carry the identity behind the process:
+// the site report lists them as one table (node, DN, VO/FQANs, batch system, job ids, uid, user,
+// pids), from any finding that has one; two findings of one identity are one row.
+TEST(Merge, IdentityTable) {
+  const std::string dn_hit =
+      R"({"kind":"ioc","pid":123,"exe":"/usr/bin/python3","user":"alice","uid":1000,"match":"proxy_dn",)"
+      R"("ioc":{"type":"x509-dn","value":"/DC=org/DC=example/CN=Alice"},"identity":{"uid":1000,)"
+      R"("user":"alice","dn":"/DC=org/DC=example/CN=Alice","vo":"dteam","fqans":["/dteam/Role=NULL",)"
+      R"("/dteam"],"proxy":"/tmp/x509up_u1000","named_by":"X509_USER_PROXY","batch_system":"slurm",)"
+      R"("job_id":"42","jobs":[{"system":"slurm","id":"42","variable":"SLURM_JOB_ID","role":"batch"},)"
+      R"({"system":"dirac","id":"12345","variable":"DIRACJOBID","role":"payload"}]},"phase":"procs"})";
+  const std::string owner_hit =
+      R"({"kind":"ioc","pid":124,"user":"alice","uid":1000,"match":"owner","ioc":{"type":"username",)"
+      R"("value":"alice"},"identity":{"uid":1000,"user":"alice","dn":"/DC=org/DC=example/CN=Alice",)"
+      R"("vo":"dteam","fqans":["/dteam/Role=NULL","/dteam"],"batch_system":"slurm","job_id":"42",)"
+      R"("jobs":[{"system":"slurm","id":"42","variable":"SLURM_JOB_ID","role":"batch"},)"
+      R"({"system":"dirac","id":"12345","variable":"DIRACJOBID","role":"payload"}]},"phase":"procs"})";
+  // An older node: batch system and job id only, and a value that is not a string.
+  const std::string old_hit =
+      R"({"kind":"ioc","pid":7,"match":"owner","ioc":{"type":"username","value":"bob"},)"
+      R"("identity":{"uid":"1001","user":"bob|<b>","dn":{"x":1},"batch_system":"htcondor","job_id":"9.0"}})";
+  MergeInput in;
+  in.nodes.push_back(parse_node_result(node("wn1", "t", false, {dn_hit, owner_hit, kNetHit}), "1"));
+  in.nodes.push_back(parse_node_result(node("wn2", "t", false, {old_hit}), "2"));
+  const Json d = merge_results(in).doc;
+  ASSERT_EQ(d["identities"].size(), 2u) << d["identities"].dump();
+  const Json& a = d["identities"][0];
+  EXPECT_EQ(a["host"], "wn1");
+  EXPECT_EQ(a["dn"], "/DC=org/DC=example/CN=Alice");
+  EXPECT_EQ(a["fqans"], "/dteam/Role=NULL, /dteam");
+  EXPECT_EQ(a["job_ids"], "slurm 42 (SLURM_JOB_ID, batch); dirac 12345 (DIRACJOBID, payload)");
+  EXPECT_EQ(a["uid"], "1000");
+  EXPECT_EQ(a["pids"], Json::parse(R"(["123","124"])"));
+  EXPECT_EQ(d["identities"][1]["job_ids"], "htcondor 9.0");
+  EXPECT_EQ(d["identities"][1]["dn"], "");  // not a string: left out, not dumped
+
+  const std::string md = site_report_md(d);
+  EXPECT_NE(md.find("## Grid identities\n\n| node | DN | VO / FQANs | batch system | job id(s) | "
+                    "uid | user | pids |\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| wn1 | /DC=org/DC=example/CN=Alice | dteam (/dteam/Role=NULL, /dteam) | "
+                    "slurm | slurm 42 (SLURM\\_JOB\\_ID, batch); dirac 12345 (DIRACJOBID, "
+                    "payload) | 1000 | alice | 123, 124 |\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| wn2 |  |  | htcondor | htcondor 9.0 | 1001 | bob\\|&lt;b&gt; | 7 |\n"),
+            std::string::npos)
+      << md;
+  EXPECT_EQ(md.find("{\""), std::string::npos) << md;  // no raw JSON in the report
+  EXPECT_EQ(md.find("[\""), std::string::npos) << md;
+  const std::string csv = site_report_csv(d);
+  EXPECT_NE(csv.find("\nidentity,wn1,x509-dn,/DC=org/DC=example/CN=Alice,,,"), std::string::npos)
+      << csv;
+}
+
+// Old results (no identity anywhere): the table says so instead of vanishing.
+TEST(Merge, IdentityTableWithoutIdentities) {
+  MergeInput in;
+  in.nodes.push_back(parse_node_result(node("wn1", "t", false, {kNetHit}), "1"));
+  const Json d = merge_results(in).doc;
+  EXPECT_TRUE(d["identities"].empty());
+  EXPECT_NE(site_report_md(d).find("| (none reported) |"), std::string::npos);
+}
+
 // Pipes, backticks and backslashes that Markdown would read: every one is escaped.
 size_t unescaped(const std::string& line, char c) {
   size_t n = 0;

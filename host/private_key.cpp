@@ -1,8 +1,8 @@
-#include "collector/private_key.h"
+#include "host/private_key.h"
 
 #include <cstdint>
 
-namespace forage::collector {
+namespace forage::host {
 namespace {
 
 constexpr std::string_view kBegin = "-----BEGIN ";
@@ -87,7 +87,16 @@ bool pgp_secret_packet(std::string_view s) {
   // Version 4: 4-byte creation time, then the public-key algorithm (RFC 4880 9.1, RFC 9580).
   uint8_t algo = u(version_at + (version == 3 ? 7 : 5));
   switch (algo) {
-    case 1: case 2: case 3: case 16: case 17: case 18: case 19: case 22: case 25: case 27:
+    case 1:
+    case 2:
+    case 3:
+    case 16:
+    case 17:
+    case 18:
+    case 19:
+    case 22:
+    case 25:
+    case 27:
       return true;
     default:
       return false;
@@ -115,4 +124,4 @@ std::string private_key_kind(std::string_view s) {
   return "";
 }
 
-}  // namespace forage::collector
+}  // namespace forage::host

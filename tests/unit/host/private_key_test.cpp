@@ -1,6 +1,6 @@
 // Private-key detection: real keys from ssh-keygen, openssl, gpg and PuTTY-format text are keys;
 // the ssh binaries and sources or documents that only quote a header are not (issue 11.8).
-#include "collector/private_key.h"
+#include "host/private_key.h"
 
 #include <sys/stat.h>
 
@@ -8,7 +8,7 @@
 
 #include "../bundle/test_util.h"
 
-namespace forage::collector {
+namespace forage::host {
 namespace {
 
 using bundle::test::run;
@@ -112,9 +112,9 @@ TEST(PrivateKey, SshBinariesAndThisRepositoryAreNotKeys) {
   }
   EXPECT_GE(seen, 2);
   std::string src = std::string(FORAGE_TEST_DATA) + "/../..";
-  for (const char* f : {"collector/private_key.h", "collector/private_key.cpp",
-                        "collector/artifacts.h", "docs/runbook-admin.md", "docs/guide-csirt.md",
-                        "tests/unit/collector/private_key_test.cpp"}) {
+  for (const char* f :
+       {"host/private_key.h", "host/private_key.cpp", "collector/artifacts.h",
+        "docs/runbook-admin.md", "docs/guide-csirt.md", "tests/unit/host/private_key_test.cpp"}) {
     struct stat st {};
     if (::stat((src + "/" + f).c_str(), &st) != 0) continue;
     EXPECT_EQ(private_key_kind(slurp(src + "/" + f)), "") << f;
@@ -122,4 +122,4 @@ TEST(PrivateKey, SshBinariesAndThisRepositoryAreNotKeys) {
 }
 
 }  // namespace
-}  // namespace forage::collector
+}  // namespace forage::host

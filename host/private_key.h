@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-namespace forage::collector {
+namespace forage::host {
 
 // "" when the bytes hold no private key, else what kind: "PEM EC PRIVATE KEY", "OpenSSH",
 // "PuTTY", "OpenPGP secret key", "GnuPG private key".
@@ -27,4 +27,4 @@ inline bool holds_private_key(std::string_view bytes) {
   return !private_key_kind(bytes).empty();
 }
 
-}  // namespace forage::collector
+}  // namespace forage::host
