@@ -352,7 +352,7 @@ BundleForReport read_bundle_for_report(const std::string& path, const VerifyOpti
       if (e->type != EntryType::kFile || !starts_with(e->name, prefix)) continue;
       std::string rel = e->name.substr(prefix.size());
       if (!wanted_member(rel)) continue;
-      if (b.verify.affected.count(rel)) {
+      if (b.verify.is_affected(rel)) {
         b.notes.push_back(printable(rel) + ": failed verification, not used");
         continue;
       }
@@ -366,7 +366,7 @@ BundleForReport read_bundle_for_report(const std::string& path, const VerifyOpti
         got += n;
       data.resize(got);
       auto want = b.verify.files.find(rel);
-      if (want == b.verify.files.end() || want->second.sha256 != sha256_hex(data)) {
+      if (want == b.verify.files.end() || want->second.sha256_hex() != sha256_hex(data)) {
         b.notes.push_back(printable(rel) + ": differs from the verified bundle, not used");
         continue;
       }

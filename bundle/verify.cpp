@@ -65,7 +65,15 @@ class Verifier {
 
   void problem(const std::string& file, const std::string& why) {
     add_problem(file.empty() ? why : printable(file, 200) + ": " + why);
-    if (!file.empty()) r_.affected.insert(file);
+    if (!file.empty()) mark_affected(file);
+  }
+
+  void mark_affected(const std::string& rel) {
+    auto it = r_.files.find(rel);
+    if (it != r_.files.end())
+      it->second.affected = true;
+    else
+      r_.affected.insert(rel);
   }
 
   // Every problem found, listed or only counted (kMaxProblemsListed).
@@ -141,6 +149,10 @@ class Verifier {
       got += n;
     }
     if (!first) return;
+    VerifyReport::File& f = r_.files[rel];
+    f.size = got;
+    h.final_raw(f.sha256.data());
+    if (keep) tags_[rel] = std::move(content);
     if (!payload && !fits) {
       refused_.insert(rel);
       problem(rel, "tag file of " + std::to_string(size) + " bytes over the " +
@@ -148,8 +160,6 @@ class Verifier {
                        " MiB budget for all tag files together (" + std::to_string(tag_bytes_) +
                        " bytes before it): hashed, not kept");
     }
-    r_.files[rel] = {got, h.final_hex()};
-    if (keep) tags_[rel] = std::move(content);
   }
 
   void evaluate() {
@@ -242,7 +252,7 @@ class Verifier {
         }
         if (!listed.insert(e.path).second)
           problem(e.path, "listed twice in manifest-sha256.txt");
-        else if (it->second.sha256 != e.sha256)
+        else if (it->second.sha256_hex() != e.sha256)
           problem(e.path, "SHA-256 mismatch (content differs from manifest-sha256.txt)");
       });
       for (const auto& p : manifest_problems) problem(std::string(kManifest), p);
@@ -298,7 +308,7 @@ class Verifier {
         }
         if (!tag_listed.insert(e.path).second)
           problem(e.path, "listed twice in tagmanifest-sha256.txt");
-        else if (it->second.sha256 != e.sha256)
+        else if (it->second.sha256_hex() != e.sha256)
           problem(e.path, "SHA-256 mismatch (content differs from tagmanifest-sha256.txt)");
       });
       for (const auto& p : tp) problem(std::string(kTagManifest), p);
@@ -359,7 +369,7 @@ class Verifier {
       bool pinned = !o_.expect_signer.empty() && signer_matches(s, o_.expect_signer);
       if (!s.valid) {
         problem(file, s.problem);
-        r_.affected.insert(std::string(kTagManifest));
+        mark_affected(std::string(kTagManifest));
       } else if (!s.trusted && !(pinned && !s.has_certificate) && !o_.allow_unsigned) {
         problem(file, s.problem);
       }
@@ -390,8 +400,8 @@ class Verifier {
     r_.actions = c.count;
     for (const auto& p : c.problems) {
       add_problem(p);
-      r_.affected.insert(p.rfind(kActionsHead, 0) == 0 ? std::string(kActionsHead)
-                                                       : std::string(kActions));
+      mark_affected(p.rfind(kActionsHead, 0) == 0 ? std::string(kActionsHead)
+                                                  : std::string(kActions));
     }
     check(before, std::string(kActions) + ": " + std::to_string(c.count) +
                       " actions, hash chain and " + std::string(kActionsHead) + " agree");
@@ -416,6 +426,39 @@ class Verifier {
 
 }  // namespace
 
+std::string VerifyReport::File::sha256_hex() const {
+  return hex(sha256.data(), sha256.size());
+}
+
+bool VerifyReport::is_affected(const std::string& rel) const {
+  auto it = files.find(rel);
+  return (it != files.end() && it->second.affected) || affected.count(rel);
+}
+
+size_t VerifyReport::affected_count() const {
+  size_t n = 0;
+  for (const auto& [rel, f] : files) n += f.affected && !affected.count(rel);
+  return n + affected.size();
+}
+
+// The marked members and the other names, merged in order (both are sorted by name).
+std::vector<std::string> VerifyReport::affected_names(size_t max) const {
+  std::vector<std::string> out;
+  auto f = files.begin();
+  auto a = affected.begin();
+  while (out.size() < max) {
+    while (f != files.end() && !f->second.affected) ++f;
+    if (f == files.end() && a == affected.end()) break;
+    if (a == affected.end() || (f != files.end() && f->first < *a)) {
+      out.push_back((f++)->first);
+    } else {
+      if (f != files.end() && f->first == *a) ++f;
+      out.push_back(*a++);
+    }
+  }
+  return out;
+}
+
 std::string VerifyReport::text() const {
   std::string s = "bundle: " + input + "\n";
   std::string layer_text;
@@ -439,7 +482,10 @@ std::string VerifyReport::text() const {
     }
     s += "verdict: INVALID: " + problems.front() + "\n";
     std::string files;
-    for (const auto& a : affected) files += (files.empty() ? "" : ", ") + printable(a, 200);
+    for (const auto& a : affected_names(200))
+      files += (files.empty() ? "" : ", ") + printable(a, 200);
+    if (size_t n = affected_count(); n > 200)
+      files += ", ... and " + std::to_string(n - 200) + " more";
     if (!files.empty()) s += "affected: " + files + "\n";
   } else {
     s += std::string("verdict: VALID") + (unsigned_bundle ? " (UNSIGNED: origin not proven)" : "") +
@@ -571,7 +617,9 @@ bool extract_file(PaxReader& reader, int dir, const std::string& name, const std
     got += n;
   }
   sink.finish();
-  if (got != want.size || h.final_hex() != want.sha256) return false;
+  std::array<unsigned char, 32> sha256{};
+  h.final_raw(sha256.data());
+  if (got != want.size || sha256 != want.sha256) return false;
   timespec times[2] = {{0, UTIME_OMIT}, {e.mtime_sec, static_cast<long>(e.mtime_nsec)}};
   ::futimens(tmp.fd(), times);
   tmp.commit(name, display);

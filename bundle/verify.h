@@ -28,6 +28,7 @@
 // copy, never parsed into a second one; 10,000 problems listed, the rest counted.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -54,9 +55,13 @@ struct VerifyReport {
     bool ok = false;
     std::string what;
   };
+  // What verify keeps of each member: up to 1,000,000 of them, so 32 bytes of digest rather than
+  // 64 of hex, and the "a problem names it" mark here rather than in a second set of names.
   struct File {
     uint64_t size = 0;
-    std::string sha256;
+    std::array<unsigned char, 32> sha256{};
+    bool affected = false;
+    std::string sha256_hex() const;
   };
   std::string input;
   std::vector<std::string> layers;
@@ -64,13 +69,18 @@ struct VerifyReport {
   uint64_t members = 0, payload_files = 0, payload_bytes = 0, tag_files = 0, actions = 0;
   std::vector<Check> checks;
   std::vector<std::string> problems;  // in the order found: problems[0] is the first thing wrong
-  std::set<std::string> affected;     // bag-relative paths (or "archive")
+  std::set<std::string> affected;     // named by a problem and not a member: "archive", missing
   std::vector<SignatureCheck> signatures;
   bool unsigned_bundle = false;
   std::vector<std::pair<std::string, std::string>> bag_info;
   std::map<std::string, File> files;  // bag-relative path -> what was read
 
   bool valid() const { return problems.empty(); }
+  // A problem names `rel` (a member or not).
+  bool is_affected(const std::string& rel) const;
+  // Every name a problem gives, in order; the first `max` of them.
+  std::vector<std::string> affected_names(size_t max) const;
+  size_t affected_count() const;
   std::string text() const;
 };
 

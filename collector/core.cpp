@@ -17,6 +17,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/error.h"
@@ -316,9 +317,13 @@ nlohmann::ordered_json CorePlan::to_json() const {
     if (!t.problem.empty()) o["problem"] = t.problem;
     th.push_back(std::move(o));
   }
+  uint64_t holes = 0, hole_bytes = 0;
+  for (const auto& s : segments)
+    if (s.hole) ++holes, hole_bytes += s.region.end - s.region.start;
+  j["untouched_holes"] = {{"count", holes}, {"bytes", hole_bytes}};
   auto& sk = j["not_dumped"] = nlohmann::ordered_json::array();
   for (const auto& s : segments) {
-    if (s.file_size) continue;
+    if (s.file_size || s.hole) continue;
     char range[64];
     std::snprintf(range, sizeof range, "%llx-%llx", static_cast<unsigned long long>(s.region.start),
                   static_cast<unsigned long long>(s.region.end));
@@ -364,13 +369,129 @@ std::vector<CoreSegment> plan_segments(int pid, const std::vector<host::MapRegio
     if (s.reason.empty() && r.end > r.start && !probe.probe(r.start))
       s.reason = "unreadable (first page cannot be read)";
     if (s.reason.empty()) s.file_size = r.end - r.start;
-    if (s.file_size && private_anonymous(r)) {
-      const SmapsUsage* u = usage_of(usage, r.start);
-      s.sparse = !u || (u->rss_kb + u->swap_kb) * 1024 < s.file_size;
-    }
+    if (const SmapsUsage* u = usage_of(usage, r.start))
+      s.resident = (u->rss_kb + u->swap_kb) * 1024;
+    if (s.file_size && private_anonymous(r))
+      s.sparse = !usage_of(usage, r.start) || s.resident < s.file_size;
     out.push_back(std::move(s));
   }
   return out;
+}
+
+// Splitting sparse mappings (collector/core.h): the address space whose page map may be read
+// (8 bytes a page: 256 GiB is 512 MiB of map, about half a second), the pieces all of them may
+// become (a program header each), and the shortest untouched run that becomes a hole.
+constexpr uint64_t kSplitBudget = 256ull << 30;
+constexpr size_t kMaxPieces = 1u << 18;
+constexpr uint64_t kMinHolePages = 16;
+
+using Runs = std::vector<std::pair<uint64_t, uint64_t>>;  // [start, end) of touched pages
+
+// Merges runs closer than `gap` bytes, in place.
+void merge_runs(Runs& runs, uint64_t gap) {
+  size_t w = 0;
+  for (size_t i = 1; i < runs.size(); ++i) {
+    if (runs[i].first - runs[w].second < gap)
+      runs[w].second = runs[i].second;
+    else
+      runs[++w] = runs[i];
+  }
+  if (!runs.empty()) runs.resize(w + 1);
+}
+
+// The touched runs of [start, end) as the page map says, untouched gaps shorter than
+// kMinHolePages merged in; past `max_runs` the merged gap doubles. nullopt: the map could not
+// be read, or the deadline came.
+std::optional<Runs> touched_runs(const PageMap& pm, uint64_t start, uint64_t end, size_t max_runs,
+                                 const CoreOptions& opt) {
+  const uint64_t page = PageMap::kPage;
+  const uint64_t chunk = (1u << 17) * page;  // 1 MiB of map a read
+  uint64_t gap = kMinHolePages * page;
+  std::vector<uint64_t> entries;
+  Runs runs;
+  for (uint64_t addr = start; addr < end; addr += chunk) {
+    if (opt.deadline.expired()) return std::nullopt;
+    uint64_t len = std::min(chunk, end - addr);
+    if (!pm.read(addr, static_cast<size_t>(len), entries)) return std::nullopt;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (!PageMap::holds_data(entries[i])) continue;
+      uint64_t a = addr + i * page;
+      if (!runs.empty() && a - runs.back().second < gap)
+        runs.back().second = a + page;
+      else
+        runs.emplace_back(a, a + page);
+    }
+    while (runs.size() > std::max<size_t>(max_runs, 1)) merge_runs(runs, gap *= 2);
+  }
+  return runs;
+}
+
+// A sparse segment as its pieces: a hole before each touched run, the run, a hole at the end.
+std::vector<CoreSegment> pieces_of(const CoreSegment& s, const Runs& runs) {
+  std::vector<CoreSegment> out;
+  auto piece = [&](uint64_t a, uint64_t b, bool touched) {
+    CoreSegment p = s;
+    p.region.start = a;
+    p.region.end = b;
+    p.file_size = touched ? b - a : 0;
+    p.sparse = touched;
+    p.hole = !touched;
+    if (!touched) p.reason = "untouched anonymous pages (page map: zeros)";
+    out.push_back(std::move(p));
+  };
+  uint64_t at = s.region.start;
+  for (const auto& [a, b] : runs) {
+    if (a > at) piece(at, a, false);
+    piece(a, b, true);
+    at = b;
+  }
+  if (at < s.region.end) piece(at, s.region.end, false);
+  return out;
+}
+
+// Splits the sparse segments, smallest first, within kSplitBudget and kMaxPieces. One past the
+// budget is dumped whole (zeros written for its untouched pages) when at least half of it is
+// resident, else listed with the reason: a target's vast reservation cannot fill the disk.
+void split_sparse(int pid, std::vector<CoreSegment>& segs, const CoreOptions& opt) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < segs.size(); ++i)
+    if (segs[i].sparse && segs[i].file_size) order.push_back(i);
+  if (order.empty()) return;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return segs[a].file_size < segs[b].file_size; });
+  PageMap pm(opt.proc_root, pid);
+  uint64_t budget = kSplitBudget;
+  size_t pieces = segs.size();
+  std::vector<std::optional<std::vector<CoreSegment>>> split(segs.size());
+  for (size_t i : order) {
+    CoreSegment& s = segs[i];
+    if (s.file_size > budget) {
+      if (s.resident < s.file_size / 2) {
+        s.reason = "sparse anonymous memory of " + std::to_string(s.file_size) + " bytes, " +
+                   std::to_string(s.resident) +
+                   " resident, past the page-map budget (256 GiB of sparse memory): not dumped";
+        s.file_size = 0;
+        s.sparse = false;
+      }
+      continue;
+    }
+    budget -= s.file_size;
+    size_t room = kMaxPieces > pieces ? (kMaxPieces - pieces) / 2 : 0;
+    auto runs = touched_runs(pm, s.region.start, s.region.end, room, opt);
+    if (!runs) continue;  // read whole, zeros as the map says at write time
+    split[i] = pieces_of(s, *runs);
+    pieces += split[i]->size() - 1;
+  }
+  std::vector<CoreSegment> out;
+  out.reserve(pieces);
+  for (size_t i = 0; i < segs.size(); ++i) {
+    if (!split[i]) {
+      out.push_back(std::move(segs[i]));
+      continue;
+    }
+    for (auto& p : *split[i]) out.push_back(std::move(p));
+  }
+  segs = std::move(out);
 }
 
 // Every thread's registers (ptrace), while the process is frozen; the plan says where they came
@@ -519,6 +640,7 @@ CorePlan plan_core(int pid, const CoreOptions& opt) {
   CorePlan plan;
   plan.pid = pid;
   plan.segments = plan_segments(pid, regions, usage, opt);
+  split_sparse(pid, plan.segments, opt);
   const auto tids = thread_ids(opt.proc_root, pid);
   std::vector<Regs> regs = plan_registers(pid, tids, opt, plan);
   plan.notes = core_notes(pid, *stat, tids, regs, regions, opt);

@@ -9,11 +9,15 @@
 // PT_LOAD, with p_filesz 0, and is listed in the plan with the reason.
 //
 // Private anonymous memory (heap, stacks, anonymous mappings) that smaps says is only partly
-// resident or swapped is read page by page as /proc/PID/pagemap says: a page neither present nor
-// swapped was never touched and is written as zeros without reading it, so the dump faults in
-// nothing in the target, a sparse heap costs what it holds, and a page behind a userfaultfd
-// (which would wait for the frozen target's own handler) is never asked for. gdb reads those
-// zeros exactly as it reads the process (tests/integration/test_core_holes.sh).
+// resident or swapped is split as /proc/PID/pagemap says, while planning: each run of touched
+// pages is a PT_LOAD with its bytes, each run of never-touched pages (16 pages or more) a PT_LOAD
+// with p_filesz 0, which gdb reads as zeros. A shorter untouched run inside a touched one is
+// written as zeros without being read. So the dump faults in nothing in the target, a sparse
+// mapping costs what it holds (a target's 16 TiB reservation with one page touched gives a
+// small core, not 16 TiB of zeros), and a page behind a userfaultfd (which would wait for the
+// frozen target's own handler) is never asked for. The page map is read for at most 256 GiB of
+// such mappings, smallest first, in at most 262,144 pieces (past that the merged runs grow);
+// a larger mapping mostly untouched is listed, not dumped (tests/integration/test_core_holes.sh).
 //
 // Registers come from ptrace (PTRACE_SEIZE + PTRACE_INTERRUPT + PTRACE_GETREGSET, then detach:
 // a SIGSTOPped process stays stopped). If ptrace is refused the notes carry zero registers and
@@ -49,7 +53,9 @@ struct CoreSegment {
   uint64_t file_offset = 0;  // in the core
   uint64_t file_size = 0;    // 0: not dumped (reason says why)
   std::string reason;
-  bool sparse = false;  // private anonymous, partly untouched: read as /proc/PID/pagemap says
+  bool sparse = false;    // private anonymous, partly untouched: read as /proc/PID/pagemap says
+  bool hole = false;      // an untouched run of a split region: no bytes, reads as zeros
+  uint64_t resident = 0;  // bytes resident or swapped (smaps) of the whole mapping
 };
 
 struct CoreThread {

@@ -53,11 +53,17 @@ void Hasher::update(const void* data, size_t size) {
   if (EVP_DigestUpdate(ctx_.get(), data, size) != 1) throw Error("OpenSSL: digest update failed");
 }
 
+size_t Hasher::final_raw(unsigned char* out) {
+  static_assert(EVP_MAX_MD_SIZE == 64);
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_.get(), out, &len) != 1) throw Error("OpenSSL: digest final failed");
+  EVP_DigestInit_ex(ctx_.get(), md_for(algo_), nullptr);
+  return len;
+}
+
 std::string Hasher::final_hex() {
   unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx_.get(), md, &len) != 1) throw Error("OpenSSL: digest final failed");
-  EVP_DigestInit_ex(ctx_.get(), md_for(algo_), nullptr);
+  size_t len = final_raw(md);
   return hex(md, len);
 }
 

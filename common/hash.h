@@ -28,6 +28,8 @@ class Hasher {
   void update(std::string_view s) { update(s.data(), s.size()); }
   // Lower-case hex digest; the hasher is reset and can be reused afterwards.
   std::string final_hex();
+  // The digest itself into `out` (room for the longest, 64 bytes); returns its length. Resets too.
+  size_t final_raw(unsigned char* out);
 
  private:
   struct Free {

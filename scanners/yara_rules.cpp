@@ -346,15 +346,19 @@ int scan_callback(YR_SCAN_CONTEXT* context, int message, void* message_data, voi
   }
   const YR_STRING* string;
   yr_rule_strings_foreach(rule, string) {
-    const YR_MATCH* match;
-    yr_string_matches_foreach(context, string, match) {
-      if (m.strings.size() >= kMaxStringsPerRule) break;
+    // Not yr_string_matches_foreach: libyara 4.2 allocates matches from its notebook without
+    // aligning them, so each is copied out before it is read (UBSan: misaligned access).
+    YR_MATCH match;
+    for (const YR_MATCH* p = context->matches[string->idx].head;
+         p != nullptr && m.strings.size() < kMaxStringsPerRule; p = match.next) {
+      std::memcpy(&match, p, sizeof match);
+      if (match.is_private) continue;
       YaraStringHit hit;
       hit.identifier = string->identifier;
-      hit.offset = st->base + static_cast<uint64_t>(match->base + match->offset);
+      hit.offset = st->base + static_cast<uint64_t>(match.base + match.offset);
       size_t n =
-          std::min<size_t>(static_cast<size_t>(std::max(match->data_length, 0)), kMaxMatchBytes);
-      hit.data = render_bytes(match->data, n);
+          std::min<size_t>(static_cast<size_t>(std::max(match.data_length, 0)), kMaxMatchBytes);
+      hit.data = render_bytes(match.data, n);
       m.strings.push_back(std::move(hit));
     }
   }

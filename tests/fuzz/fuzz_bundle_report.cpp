@@ -63,7 +63,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string bytes(input.substr(pos, end - pos));
     pos = end + kSeparator.size();
     if (rel == "bag-info.txt") b.verify.bag_info = parse_bag_info(bytes);
-    b.verify.files[std::string(rel)] = {bytes.size(), forage::sha256_hex(bytes)};
+    auto& file = b.verify.files[std::string(rel)];
+    file.size = bytes.size();
+    forage::Hasher h(forage::HashAlgo::kSha256);
+    h.update(bytes);
+    h.final_raw(file.sha256.data());
     b.members[std::string(rel)] = std::move(bytes);
   }
   // Half the inputs stand for a bundle that failed verification (the report says so).

@@ -2,14 +2,17 @@
 # ctest-labels: root
 # A core of a process whose memory is mostly never touched: a 64 MiB anonymous mapping with a
 # pattern in one page of every 16, a 32 MiB heap block touched in its first half, and a fully
-# touched 8 MiB block. forage reads those segments as /proc/PID/pagemap says and writes the
-# untouched pages as zeros without reading them (collector/core.h). Judges:
+# touched 8 MiB block. forage splits those mappings as /proc/PID/pagemap says: the untouched
+# half of the heap block is a hole (a PT_LOAD without bytes), the 15-page gaps of the first
+# mapping are written as zeros without being read (collector/core.h). Judges:
 #   - gdb on forage's core reads the same bytes as gdb on gcore's core of the same process
 #     (`dump binary memory` of each region, then cmp), and the same as gdb attached to the
 #     process itself;
 #   - the dump faulted nothing in: the untouched pages are still absent from pagemap afterwards
 #     (gcore, run last, reads them all);
-#   - the bundle holds the core and the action log records it.
+#   - the bundle holds the core and the action log records it;
+#   - the hole: forage's core is at least 12 MiB smaller than gcore's (which writes the 16 MiB
+#     of zeros), and readelf shows a PT_LOAD without bytes inside the heap block.
 . "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (ptrace, pagemap of another process)"; exit 77; fi
 command -v cc >/dev/null || { echo "SKIP: no C compiler"; exit 77; }
@@ -95,6 +98,18 @@ for k in 0 1 2; do
   cmp -s "$T/ours.$k" "$T/gcore.$k" && ok || fail "region $k: forage's core and gcore's differ in gdb"
   cmp -s "$T/ours.$k" "$T/live.$k" && ok || fail "region $k: forage's core and the live process differ"
 done
+# The untouched half of the heap block is a hole: no bytes in the core.
+ours_size=$(stat -c %s "$core") gcore_size=$(stat -c %s "$T/g.$V")
+[ $((ours_size + (12 << 20))) -lt "$gcore_size" ] && ok ||
+  fail "no hole: forage's core is $ours_size bytes, gcore's $gcore_size"
+read -r heap_addr heap_len < <(sed -n 2p "$T/victim.out")
+readelf -lW "$core" | python3 -c '
+import sys
+lo, n = int(sys.argv[1], 16), int(sys.argv[2])
+holes = [l.split() for l in sys.stdin if l.split()[:1] == ["LOAD"]]
+holes = [h for h in holes if int(h[4], 16) == 0 and lo <= int(h[2], 16) < lo + n]
+sys.exit(0 if holes else 1)' "$heap_addr" "$heap_len" && ok ||
+  fail "readelf: no PT_LOAD without bytes inside the heap block"
 # The untouched pages really are zeros in the core, the touched ones carry the pattern.
 python3 - "$T/ours.0" <<'PY' && ok || fail "sparse region: pattern or zeros wrong in the core"
 import sys

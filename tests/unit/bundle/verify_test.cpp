@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -22,6 +24,7 @@
 #include "bundle/writer.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/hash.h"
 #include "test_util.h"
 
 namespace forage::bundle {
@@ -110,9 +113,9 @@ TEST(VerifyBudget, ManyLargeTagFilesStayWithinOneBudget) {
   EXPECT_NE(p.find("meta/big-11: tag file of 16777216 bytes over the 64 MiB budget"),
             std::string::npos)
       << p;
-  for (int i = 0; i < 3; ++i) EXPECT_FALSE(rep.affected.count("meta/big-" + std::to_string(i)));
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(rep.is_affected("meta/big-" + std::to_string(i)));
   for (int i = 4; i < 12; ++i)
-    EXPECT_TRUE(rep.affected.count("meta/big-" + std::to_string(i))) << i << "\n" << p;
+    EXPECT_TRUE(rep.is_affected("meta/big-" + std::to_string(i))) << i << "\n" << p;
   // Hashed all the same: the tag manifest still agrees with every one of them.
   EXPECT_EQ(p.find("SHA-256 mismatch"), std::string::npos) << p;
   EXPECT_EQ(rep.files.at("meta/big-11").size, 16 * kMiB);
@@ -177,7 +180,7 @@ TEST(VerifyBudget, ProblemsListedAreBounded) {
   auto rep = verify_bundle(out, lenient());
   EXPECT_EQ(rep.problems.size(), 10001u);
   EXPECT_NE(rep.problems.back().find("more problems, not listed"), std::string::npos);
-  EXPECT_GE(rep.affected.size(), 200000u);
+  EXPECT_GE(rep.affected_count(), 200000u);
   bool manifest_check_failed = false;
   for (const auto& c : rep.checks)
     if (c.what.rfind("manifest-sha256.txt", 0) == 0) manifest_check_failed = !c.ok;
@@ -284,6 +287,53 @@ TEST(Extract, MemberThatNoLongerMatchesLeavesNoFileAndNoTemporary) {
   EXPECT_TRUE(find_named(t / "out", "b.txt").empty());
   EXPECT_TRUE(find_named(t / "out", ".forage-extract").empty());
   EXPECT_EQ(find_named(t / "out", "a.txt").size(), 1u) << "the verified member before it stays";
+}
+
+// Members a problem names are marked where they are kept (no second set of a million names), the
+// other names in `affected`; both come out merged in order, and text() lists the first 200.
+TEST(VerifyBudget, AffectedMembersAreMarkedAndListedInOrder) {
+  TempDir t;
+  std::string out = t / "unlisted.tar";
+  {
+    Fd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+    ASSERT_TRUE(fd);
+    FdSink sink(fd.get(), out);
+    PaxWriter w(sink);
+    w.add({"top/bagit.txt", 0, 1700000000, 0},
+          "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
+    w.add({"top/manifest-sha256.txt", 0, 1700000000, 0},
+          std::string(64, 'a') + "  data/f0150-missing\n");
+    for (int i = 0; i < 300; ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "top/data/f%04d", i);
+      w.add({name, 0, 1700000000, 0}, "x");
+    }
+    w.finish();
+  }
+  auto rep = verify_bundle(out, lenient());
+  EXPECT_FALSE(rep.valid());
+  EXPECT_TRUE(rep.is_affected("data/f0000"));
+  EXPECT_TRUE(rep.is_affected("data/f0299"));
+  EXPECT_TRUE(rep.is_affected("data/f0150-missing"));
+  EXPECT_FALSE(rep.is_affected("bagit.txt"));
+  EXPECT_TRUE(rep.files.at("data/f0007").affected);
+  EXPECT_EQ(rep.files.count("data/f0150-missing"), 0u);
+  EXPECT_EQ(rep.files.at("data/f0007").sha256_hex(), sha256_hex("x"));
+  // 300 unlisted members, the missing one, and the absent tag files (bag-info.txt, ...).
+  size_t n = rep.affected_count();
+  EXPECT_GE(n, 301u);
+  auto names = rep.affected_names(1000);
+  ASSERT_EQ(names.size(), n);
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_EQ(std::adjacent_find(names.begin(), names.end()), names.end());
+  auto at = std::find(names.begin(), names.end(), "data/f0150-missing");
+  ASSERT_NE(at, names.end());
+  EXPECT_EQ(*(at - 1), "data/f0150");
+  EXPECT_EQ(*(at + 1), "data/f0151");
+  EXPECT_EQ(rep.affected_names(3).size(), 3u);
+  std::string text = rep.text();
+  EXPECT_NE(text.find(", ... and " + std::to_string(n - 200) + " more\n"), std::string::npos)
+      << text;
 }
 
 }  // namespace

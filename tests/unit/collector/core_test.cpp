@@ -152,57 +152,161 @@ TEST(Core, ChildCoreHasMarkerThreadsAndNotes) {
   EXPECT_EQ(file, 1);
 }
 
-// Anonymous memory touched one page in 16: the segment is read as pagemap says, the untouched
-// pages are zeros in the core without being read (nor faulted in: still absent afterwards).
-TEST(Core, UntouchedPagesAreZerosNotRead) {
-  constexpr size_t kLen = 8u << 20, kPage = 4096;
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    auto* m = static_cast<unsigned char*>(
-        ::mmap(nullptr, kLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    ::madvise(m, kLen, MADV_NOHUGEPAGE);  // a huge page would make every page present
-    for (size_t off = 0; off < kLen; off += 16 * kPage) std::memset(m + off, 0x5a, kPage);
-    uint64_t a = reinterpret_cast<uint64_t>(m);
-    if (::write(fds[1], &a, sizeof a) != sizeof a) _exit(1);
-    for (;;) ::pause();
-  }
-  ::close(fds[1]);
+// A child holding an anonymous mapping of `len` bytes (huge pages off) with the first page of
+// every `stride` pages touched (0x5a), stopped; its address.
+struct SparseChild {
+  pid_t pid = -1;
   uint64_t addr = 0;
-  ASSERT_EQ(::read(fds[0], &addr, sizeof addr), ssize_t(sizeof addr));
-  ::close(fds[0]);
-  ::kill(pid, SIGSTOP);
-  auto resident = [&] {
+  SparseChild(size_t len, size_t stride) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    pid = ::fork();
+    if (pid == 0) {
+      auto* m =
+          static_cast<unsigned char*>(::mmap(nullptr, len, PROT_READ | PROT_WRITE,
+                                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
+      if (m == MAP_FAILED) _exit(1);
+      ::madvise(m, len, MADV_NOHUGEPAGE);  // a huge page would make every page present
+      for (size_t off = 0; off < len; off += stride * 4096) std::memset(m + off, 0x5a, 4096);
+      uint64_t a = reinterpret_cast<uint64_t>(m);
+      if (::write(fds[1], &a, sizeof a) != sizeof a) _exit(1);
+      for (;;) ::pause();
+    }
+    ::close(fds[1]);
+    if (::read(fds[0], &addr, sizeof addr) != ssize_t(sizeof addr)) addr = 0;
+    ::close(fds[0]);
+    ::kill(pid, SIGSTOP);
+  }
+  ~SparseChild() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  // Pages of [addr, addr + len) present or swapped.
+  size_t resident(size_t len) const {
     Fd pm(::open(("/proc/" + std::to_string(pid) + "/pagemap").c_str(), O_RDONLY));
-    std::vector<uint64_t> e(kLen / kPage);
-    if (::pread(pm.get(), e.data(), e.size() * 8, off_t(addr / kPage * 8)) != ssize_t(e.size() * 8))
-      return size_t(0);
+    std::vector<uint64_t> e(len / 4096);
+    if (::pread(pm.get(), e.data(), e.size() * 8, off_t(addr / 4096 * 8)) != ssize_t(e.size() * 8))
+      return 0;
     return size_t(std::count_if(e.begin(), e.end(), [](uint64_t v) { return v >> 62; }));
-  };
-  size_t before = resident();
+  }
+};
+
+// The byte at `a` as gdb reads it from the core: a hole reads as zero; -1 outside every segment.
+int core_byte(const CorePlan& plan, const std::string& core, uint64_t a) {
+  for (const auto& s : plan.segments) {
+    if (a < s.region.start || a >= s.region.end) continue;
+    if (s.file_size == 0) return s.hole ? 0 : -1;
+    return static_cast<unsigned char>(core[s.file_offset + (a - s.region.start)]);
+  }
+  return -1;
+}
+
+// Anonymous memory touched one page in 64: the mapping is split as pagemap says, the touched
+// pages with their bytes, the untouched runs as holes (no bytes in the core, zeros to gdb), and
+// nothing is read from them (nor faulted in: still absent afterwards).
+TEST(Core, UntouchedPagesAreHolesNotRead) {
+  constexpr size_t kLen = 8u << 20, kPage = 4096, kStride = 64;
+  SparseChild c(kLen, kStride);
+  ASSERT_NE(c.addr, 0u);
+  size_t before = c.resident(kLen);
+  ASSERT_EQ(before, kLen / kPage / kStride);
   CoreOptions opt;
   opt.registers = false;
-  CorePlan plan = plan_core(pid, opt);
-  const CoreSegment* seg = nullptr;
-  for (const auto& s : plan.segments)
-    if (s.region.start <= addr && addr + kLen <= s.region.end) seg = &s;
-  ASSERT_NE(seg, nullptr);
-  EXPECT_TRUE(seg->sparse);
+  CorePlan plan = plan_core(c.pid, opt);
+  size_t pieces = 0, holes = 0;
+  uint64_t covered = 0;
+  for (const auto& s : plan.segments) {
+    if (s.region.start < c.addr || s.region.end > c.addr + kLen) continue;
+    ++pieces;
+    covered += s.region.end - s.region.start;
+    if (s.hole) {
+      ++holes;
+      EXPECT_EQ(s.file_size, 0u);
+    } else {
+      EXPECT_EQ(s.file_size, kPage);  // one touched page
+    }
+  }
+  EXPECT_EQ(covered, kLen);
+  EXPECT_EQ(pieces, 2 * kLen / kPage / kStride);  // a page and a hole, 128 times
+  EXPECT_EQ(holes, pieces / 2);
   StringOut out(plan.size);
   CoreWriteStats stats;
   write_core(plan, opt, out, stats);
-  EXPECT_EQ(resident(), before);
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
+  EXPECT_EQ(c.resident(kLen), before);
   ASSERT_EQ(out.data.size(), plan.size);
-  EXPECT_GE(stats.untouched_bytes, kLen / 16 * 15);
-  const char* mem = out.data.data() + seg->file_offset + (addr - seg->region.start);
+  uint64_t dumped = 0;  // of the mapping: the touched pages alone
+  for (const auto& s : plan.segments)
+    if (s.region.start >= c.addr && s.region.end <= c.addr + kLen) dumped += s.file_size;
+  EXPECT_EQ(dumped, kLen / kStride);
   for (size_t p = 0; p < kLen / kPage; ++p) {
-    char want = p % 16 == 0 ? 0x5a : 0;
-    size_t same = 0;
-    for (size_t i = 0; i < kPage; ++i) same += mem[p * kPage + i] == want;
-    ASSERT_EQ(same, kPage) << "page " << p;
+    int want = p % kStride == 0 ? 0x5a : 0;
+    for (size_t i : {size_t(0), kPage / 2, kPage - 1})
+      ASSERT_EQ(core_byte(plan, out.data, c.addr + p * kPage + i), want) << "page " << p;
+  }
+  auto j = plan.to_json();
+  EXPECT_GE(j["untouched_holes"]["count"].get<size_t>(), holes);  // the stacks have some too
+  EXPECT_GE(j["untouched_holes"]["bytes"].get<uint64_t>(), kLen - kLen / kStride);
+}
+
+// Short untouched runs (under 16 pages) stay inside the touched run: written as zeros without
+// being read.
+TEST(Core, ShortUntouchedRunsAreZerosNotRead) {
+  constexpr size_t kLen = 8u << 20, kPage = 4096, kStride = 8;
+  SparseChild c(kLen, kStride);
+  ASSERT_NE(c.addr, 0u);
+  size_t before = c.resident(kLen);
+  CoreOptions opt;
+  opt.registers = false;
+  CorePlan plan = plan_core(c.pid, opt);
+  StringOut out(plan.size);
+  CoreWriteStats stats;
+  write_core(plan, opt, out, stats);
+  EXPECT_EQ(c.resident(kLen), before);
+  EXPECT_GE(stats.untouched_bytes, kLen / kStride * (kStride - 1) - kLen / 64);
+  for (size_t p = 0; p < kLen / kPage; ++p)
+    ASSERT_EQ(core_byte(plan, out.data, c.addr + p * kPage + 7), p % kStride == 0 ? 0x5a : 0)
+        << "page " << p;
+}
+
+// A target's vast reservation with a few pages touched does not make a vast core: 64 GiB with
+// 4 pages touched is split (a few KiB of core); 1 TiB, past the page-map budget, is listed and
+// not dumped.
+TEST(Core, VastSparseReservationsMakeSmallCores) {
+  constexpr size_t kPage = 4096;
+  {
+    constexpr size_t kLen = 64ull << 30;
+    SparseChild c(kLen, kLen / kPage / 4);
+    ASSERT_NE(c.addr, 0u);
+    CoreOptions opt;
+    opt.registers = false;
+    CorePlan plan = plan_core(c.pid, opt);
+    uint64_t in_mapping = 0;
+    for (const auto& s : plan.segments)
+      if (s.region.start >= c.addr && s.region.end <= c.addr + kLen) in_mapping += s.file_size;
+    EXPECT_EQ(in_mapping, 4 * kPage);
+    EXPECT_LT(plan.size, 1ull << 30);
+    StringOut out(plan.size);
+    CoreWriteStats stats;
+    write_core(plan, opt, out, stats);
+    EXPECT_EQ(core_byte(plan, out.data, c.addr + kLen / 4), 0x5a);
+    EXPECT_EQ(core_byte(plan, out.data, c.addr + kLen / 4 + kPage), 0);
+  }
+  {
+    constexpr size_t kLen = 1ull << 40;
+    SparseChild c(kLen, kLen / kPage / 2);
+    ASSERT_NE(c.addr, 0u);
+    CoreOptions opt;
+    opt.registers = false;
+    CorePlan plan = plan_core(c.pid, opt);
+    const CoreSegment* seg = nullptr;
+    for (const auto& s : plan.segments)
+      if (s.region.start == c.addr) seg = &s;
+    ASSERT_NE(seg, nullptr);
+    EXPECT_EQ(seg->file_size, 0u);
+    EXPECT_NE(seg->reason.find("past the page-map budget"), std::string::npos) << seg->reason;
+    EXPECT_LT(plan.size, 1ull << 30);
+    EXPECT_NE(plan.to_json().dump().find("past the page-map budget"), std::string::npos);
   }
 }
 

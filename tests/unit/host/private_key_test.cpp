@@ -51,10 +51,9 @@ TEST(PrivateKey, HeadersAloneAreNotKeys) {
             "");
   EXPECT_EQ(private_key_kind("PEM \"-----BEGIN ... PRIVATE KEY-----\" lines"), "");
   // In a binary, strings end with NULs.
-  EXPECT_EQ(private_key_kind(std::string("\0-----BEGIN OPENSSH PRIVATE KEY-----\n\0"
-                                         "-----END OPENSSH PRIVATE KEY-----\n\0",
-                                         76)),
-            "");
+  static constexpr char kInBinary[] =
+      "\0-----BEGIN OPENSSH PRIVATE KEY-----\n\0-----END OPENSSH PRIVATE KEY-----\n\0";
+  EXPECT_EQ(private_key_kind(std::string(kInBinary, sizeof kInBinary - 1)), "");
   // Not base64 in between.
   EXPECT_EQ(private_key_kind("-----BEGIN PRIVATE KEY-----\nthis is not a key, see the docs!\n"
                              "-----END PRIVATE KEY-----\n"),
