@@ -30,6 +30,13 @@ inline constexpr std::string_view kEnvironment = layout::kEnvironment;
 inline constexpr std::string_view kBagitContent =
     "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
 
+// Members of one bundle, at most: verify stops reading past it (each member costs it a name and
+// a digest, so a small zstd stream of millions of empty members would otherwise take
+// gigabytes), and the writer stops adding members kMemberReserve before it, leaving room for
+// its own tag files. A real collect holds thousands; `bundle create` of a large tree, hundreds
+// of thousands.
+inline constexpr uint64_t kMaxMembers = 1000000;
+inline constexpr uint64_t kMemberReserve = 1000;
 // Names the writer produces itself; a caller cannot add members with these names.
 bool reserved_tag_name(std::string_view rel);
 // Files outside the tag manifest by necessity (it cannot list itself or its signature).

@@ -28,12 +28,6 @@ namespace {
 // files is refused past it instead of filling the memory (docs/bundle-format.md).
 constexpr uint64_t kTagBudget = 64ull << 20;
 
-// Members of one bundle. Each costs verify about 300 bytes (its name, its hash, its place in the
-// file map) even when empty, so a small zstd stream of millions of empty members would otherwise
-// take gigabytes. A real collect holds thousands; `bundle create` of a large tree, hundreds of
-// thousands. Past it verify stops reading and the bundle fails (exit 4).
-constexpr uint64_t kMaxMembers = 1000000;
-
 // Problems kept as text: the report prints the first 200 anyway. Past it they are counted (and
 // the affected files still recorded), so a manifest of millions of bad lines cannot fill memory.
 constexpr size_t kMaxProblemsListed = 10000;

@@ -105,6 +105,28 @@ struct BundleWriter::Impl {
     return name;
   }
 
+  // The member limit (bag.h) is reached: what is not added is logged and skipped, never an
+  // error (the bundle must still seal).
+  // Tag files a caller adds (meta/incident.json...) may use the reserve, all but the few the
+  // writer adds at finish().
+  bool full(std::string_view rel) const {
+    return names.size() + (layout::is_payload(rel) ? kMemberReserve : 16) >= opt.max_members;
+  }
+  std::string full_reason() const {
+    return "member limit reached (" + std::to_string(names.size()) +
+           " members; verify accepts at most " + std::to_string(opt.max_members) +
+           " with the tag files): not collected";
+  }
+
+  MemberResult refused(const std::string& rel, const std::string& source) {
+    MemberResult r;
+    r.bag_path = rel;
+    r.status = "skipped";
+    r.detail = full_reason();
+    skipped(source, r.detail, nullptr);
+    return r;
+  }
+
   std::string checked_rel(std::string_view bag_path) {
     std::string rel = bag_safe_path(bag_path);
     if (!layout::is_payload(rel) && reserved_tag_name(rel))
@@ -255,6 +277,7 @@ struct BundleWriter::Impl {
       return skipped(source, std::string(file_type_name(st.st_mode)) + ", not collected", s);
     if (!to_stdout && st.st_dev == out_dev && st.st_ino == out_ino)
       return skipped(source, "the bundle being written, not collected", s);
+    if (full(rel_in)) return skipped(source, full_reason(), s);
     MemberResult r = copy_fd(checked_rel(rel_in), f.get(), st, source);
     if (s) {
       ++s->files;
@@ -433,6 +456,7 @@ void BundleWriter::note(std::string_view text) {
 MemberResult BundleWriter::add_fd(std::string_view bag_path, int fd, const std::string& source,
                                   uint64_t max_bytes) {
   Impl& m = *impl_;
+  if (std::string rel = bag_safe_path(bag_path); m.full(rel)) return m.refused(rel, source);
   std::string rel = m.checked_rel(bag_path);
   return m.guarded([&] {
     struct stat st {};
@@ -463,6 +487,7 @@ bool BundleWriter::failed() const {
 
 MemberResult BundleWriter::add_file(std::string_view bag_path, const std::string& source) {
   Impl& m = *impl_;
+  if (std::string rel = bag_safe_path(bag_path); m.full(rel)) return m.refused(rel, source);
   std::string rel = m.checked_rel(bag_path);
   return m.guarded([&] {
     MemberResult r;
@@ -490,6 +515,7 @@ MemberResult BundleWriter::add_file(std::string_view bag_path, const std::string
 MemberResult BundleWriter::add_stream(std::string_view bag_path, uint64_t declared,
                                       const StreamProducer& producer, const std::string& source) {
   Impl& m = *impl_;
+  if (std::string rel = bag_safe_path(bag_path); m.full(rel)) return m.refused(rel, source);
   std::string rel = m.checked_rel(bag_path);
   return m.guarded([&] {
     struct Out : StreamOut {
@@ -555,6 +581,7 @@ MemberResult BundleWriter::add_stream(std::string_view bag_path, uint64_t declar
 
 MemberResult BundleWriter::add_blob(std::string_view bag_path, std::string_view data) {
   Impl& m = *impl_;
+  if (std::string rel = bag_safe_path(bag_path); m.full(rel)) return m.refused(rel, "(generated)");
   std::string rel = m.checked_rel(bag_path);
   return m.guarded([&] {
     MemberResult r;

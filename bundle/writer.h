@@ -36,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bundle/action_log.h"
+#include "bundle/bag.h"
 #include "bundle/ossl.h"
 #include "bundle/signing.h"
 
@@ -55,7 +56,8 @@ struct WriterOptions {
   nlohmann::ordered_json environment = nlohmann::ordered_json::object();
   std::string software_agent;  // "forage 0.1.0 (commit ...)"
   std::string actor = "forage";
-  std::string operator_name;  // actor of note() lines: "operator:<name>"
+  std::string operator_name;           // actor of note() lines: "operator:<name>"
+  uint64_t max_members = kMaxMembers;  // bag.h; lower only in tests
 };
 
 struct MemberResult {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <string>
@@ -103,9 +104,38 @@ uint32_t slot6(uint64_t hi) {
 }
 }  // namespace
 
+uint32_t IpMatcher::Table4::find(uint32_t net) const {
+  if (slots.empty()) return 0;
+  const size_t mask = slots.size() - 1;
+  for (size_t i = (net * 0x9E3779B97F4A7C15ull) >> shift;; i = (i + 1) & mask) {
+    const uint64_t slot = slots[i];
+    if (slot == 0) return 0;
+    if (static_cast<uint32_t>(slot >> 32) == net) return static_cast<uint32_t>(slot);
+  }
+}
+
+void IpMatcher::Table4::insert(uint32_t net, uint32_t index_plus_1) {
+  if ((used + 1) * 2 > slots.size()) {
+    std::vector<uint64_t> old(slots.empty() ? 16 : slots.size() * 2, 0);
+    old.swap(slots);
+    shift = 64 - std::countr_zero(slots.size());
+    used = 0;
+    for (uint64_t s : old)
+      if (s) insert(static_cast<uint32_t>(s >> 32), static_cast<uint32_t>(s));
+  }
+  const size_t mask = slots.size() - 1;
+  size_t i = (net * 0x9E3779B97F4A7C15ull) >> shift;
+  while (slots[i]) i = (i + 1) & mask;
+  slots[i] = (uint64_t{net} << 32) | index_plus_1;
+  ++used;
+}
+
 bool IpMatcher::add_v4(uint32_t net, int len, const ioc::Indicator* ind) {
-  if (!v4_[len].emplace(net & mask4(len), ind).second) return false;
-  uint32_t first = (net & mask4(len)) >> 16;
+  net &= mask4(len);
+  if (v4_[len].find(net)) return false;
+  inds4_.push_back(ind);
+  v4_[len].insert(net, static_cast<uint32_t>(inds4_.size()));
+  uint32_t first = net >> 16;
   uint32_t count = len >= 16 ? 1 : 1u << (16 - len);  // the /16s a short prefix spans
   for (uint32_t k = 0; k < count; ++k) set_bit(filter4_, first + k);
   insert_sorted_desc(lens4_, len);
@@ -127,11 +157,8 @@ bool IpMatcher::add_v6(const uint8_t net[16], int len, const ioc::Indicator* ind
 
 const ioc::Indicator* IpMatcher::match_v4(uint32_t addr) const {
   if (!test_bit(filter4_, addr >> 16)) return nullptr;
-  for (int len : lens4_) {
-    const auto& table = v4_[len];
-    auto it = table.find(addr & mask4(len));
-    if (it != table.end()) return it->second;
-  }
+  for (int len : lens4_)
+    if (uint32_t i = v4_[len].find(addr & mask4(len))) return inds4_[i - 1];
   return nullptr;
 }
 

@@ -6,8 +6,9 @@
 # 256 MiB (GNU time) and, when it fails, one clear line on stderr:
 #   bomb        200 x 64 MiB zero tag members in a .tar.zst (12.8 GB unpacked, ~500 KB): verify,
 #               report and extract (moved here from test_bundle_attacks.sh)
-#   members     1,000,001 empty members in a .tar.zst: verify stops at the member limit, exit 4
-#               (peak RSS bound 384 MiB here: what a million accepted members cost)
+#   members     1,000,001 empty members in a .tar.zst, with a bagit.txt and an empty manifest so
+#               that every member is a problem: verify, report and extract stop at the member
+#               limit, exit 4, and the text names the first 200 affected files
 #   deep        meta/incident.json of 200,000 nested arrays in a bundle that otherwise verifies
 #   deep node   a node result nested 200,000 deep given to `forage merge`
 #   markup      <img src=x onerror=...> as the TLP of a bundle and of a node: escaped, never markup
@@ -90,23 +91,33 @@ hostile bomb-report 4 "$FORAGE" bundle report "$T/bomb.tar.zst" --allow-unsigned
 hostile bomb-extract 4 "$FORAGE" bundle extract "$T/bomb.tar.zst" "$T/dest-bomb" --allow-unsigned
 [ ! -e "$T/dest-bomb/$BAG" ] && ok || fail "extract of the memory bomb wrote files"
 
-# --- members: one more empty member than verify accepts (each costs it ~300 bytes), as a
-# .tar.zst of about 1 MB. Streamed through zstd: the 512 MB tar never exists on disk.
+# --- members: one more empty member than verify accepts (each costs it ~130 bytes: its name, a
+# 32-byte digest and its "affected" mark in one map node), as a .tar.zst of a few MB. Streamed
+# through zstd: the 512 MB tar never exists on disk. The empty manifest makes every member a
+# problem ("not listed"), the most verify keeps per member.
 python3 - "$BAG" 1000001 <<'PY' | zstd -q -c > "$T/members.tar.zst" || fail "cannot build the member bomb"
 import sys, tarfile
 top, count = sys.argv[1], int(sys.argv[2])
 out = sys.stdout.buffer
-for i in range(count):
-    ti = tarfile.TarInfo(f"{top}/data/e{i:07d}")
-    ti.mtime = 1700000000
+def add(name, data=b""):
+    ti = tarfile.TarInfo(name)
+    ti.size, ti.mtime = len(data), 1700000000
     out.write(ti.tobuf(format=tarfile.USTAR_FORMAT))
+    out.write(data + bytes(-len(data) % 512))
+add(f"{top}/bagit.txt", b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+add(f"{top}/manifest-sha256.txt")
+for i in range(count - 2):
+    add(f"{top}/data/e{i:07d}")
 out.write(bytes(1024))
 PY
-# The one case above 256 MiB: verify keeps a name and a hash for each of the 1,000,000 members it
-# accepts (~230 bytes each), which the member limit bounds at about 300 MiB in all.
-LIMIT_KIB=393216 hostile members-verify 4 "$FORAGE" bundle verify "$T/members.tar.zst" --allow-unsigned
+hostile members-verify 4 "$FORAGE" bundle verify "$T/members.tar.zst" --allow-unsigned
 expect_grep "archive: more than 1000000 members" "$T/out"
 expect_grep '^verdict: INVALID' "$T/out"
+expect_grep '^affected: .*data/e0000000, .*\.\.\. and [0-9]* more$' "$T/out"
+[ "$(wc -c <"$T/out")" -lt 100000 ] && ok || fail "members-verify: $(wc -c <"$T/out") bytes of text"
+hostile members-report 4 "$FORAGE" bundle report "$T/members.tar.zst" --allow-unsigned
+hostile members-extract 4 "$FORAGE" bundle extract "$T/members.tar.zst" "$T/dest-members" --allow-unsigned
+[ ! -e "$T/dest-members/$BAG" ] && ok || fail "extract of the member bomb wrote files"
 
 # --- deep: incident.json of 200,000 nested arrays in a bundle that verifies. The report names
 # the file and the depth; nothing overflows the stack.

@@ -111,6 +111,37 @@ TEST(BundleWriter, SourcesThatMisbehaveAreRecordedAndTheBundleStaysValid) {
   EXPECT_EQ(core, std::string("ELF") + std::string(9997, '\0'));
 }
 
+// Past the member limit (bag.h, lowered here) nothing more is added: each file is logged as
+// skipped, tag files still fit in the reserve, and the bundle seals and verifies.
+TEST(BundleWriter, MemberLimitSkipsAndTheBundleStillSeals) {
+  TempDir t;
+  ASSERT_EQ(::mkdir((t / "tree").c_str(), 0755), 0);
+  for (int i = 0; i < 200; ++i) spit(t / ("tree/f" + std::to_string(i)), "x");
+  std::string out = t / "b.tar";
+  WriterOptions o = unsigned_options(out);
+  o.max_members = kMemberReserve + 100;
+  {
+    BundleWriter w(o);
+    PathSummary s = w.add_path("data/tree", t / "tree");
+    EXPECT_EQ(s.files, 100u);
+    EXPECT_EQ(s.skipped, 100u);
+    auto r = w.add_file("data/one-more", t / "tree/f0");
+    EXPECT_EQ(r.status, "skipped");
+    EXPECT_FALSE(r.stored);
+    EXPECT_NE(r.detail.find("member limit"), std::string::npos) << r.detail;
+    EXPECT_EQ(w.add_blob("data/blob", "x").status, "skipped");
+    EXPECT_EQ(w.add_blob("meta/incident.json", "{}\n").status, "complete");
+    EXPECT_EQ(w.finish(), out);
+  }
+  auto rep = verify_bundle(out, lenient());
+  EXPECT_TRUE(rep.valid()) << all_problems(rep);
+  EXPECT_EQ(rep.payload_files, 100u);
+  std::string log;
+  ASSERT_EQ(run("tar -xOf " + out + " --wildcards '*/meta/actions.jsonl'", &log), 0);
+  EXPECT_NE(log.find("member limit reached (100 members; verify accepts at most 1100"),
+            std::string::npos);
+}
+
 TEST(BundleWriter, RefusesToOverwriteAndNeedsAnExplicitUnsigned) {
   TempDir t;
   spit(t / "exists.tar", "x");
