@@ -30,13 +30,17 @@ FdSink::FdSink(int fd, std::string name, size_t buffer_size, uint64_t window)
   if (regular_) base_ = static_cast<uint64_t>(at);
 }
 
-void FdSink::write_back() {
-  if (!regular_ || written_ - started_ < window_) return;
+void FdSink::write_back(bool tail) {
+  if (!regular_ || written_ - started_ < (tail ? kTail : window_)) return;
   const auto off = [this](uint64_t n) { return static_cast<off64_t>(base_ + n); };
   // Best effort: an error here (a file system without it) only means the final fsync does all.
   if (::sync_file_range(fd_, off(started_), off(written_) - off(started_), SYNC_FILE_RANGE_WRITE) !=
       0) {
     regular_ = false;
+    return;
+  }
+  if (tail) {  // started, not waited for: the next window or the final fsync waits
+    started_ = written_;
     return;
   }
   if (started_ > settled_ && ::sync_file_range(fd_, off(settled_), off(started_) - off(settled_),
@@ -86,10 +90,12 @@ void FdSink::write(const void* data, size_t size) {
 }
 
 void FdSink::flush() {
-  if (used_ == 0) return;
-  size_t n = used_;
-  used_ = 0;
-  write_through(buf_.data(), n);
+  if (used_ > 0) {
+    size_t n = used_;
+    used_ = 0;
+    write_through(buf_.data(), n);
+  }
+  write_back(true);
 }
 
 size_t FdSource::read(void* data, size_t size) {

@@ -38,7 +38,9 @@ size_t read_full(Source& in, void* data, size_t size);
 // what reached the descriptor before stays as it was.
 // On a regular file it starts writeback of every written window at once and waits for the one
 // before: the final fsync then waits for little, and a multi-GiB core does not fill the node's
-// page cache with dirty pages (the co-located jobs keep their memory).
+// page cache with dirty pages (the co-located jobs keep their memory). A flush (the end of a
+// member) also starts the writeback of what is left once it is 16 MiB or more: the last part of
+// a core goes to disk while the collection goes on, not during the final fsync.
 class FdSink : public Sink {
  public:
   // `window`: bytes per writeback step; at most two windows are dirty at a time.
@@ -52,7 +54,8 @@ class FdSink : public Sink {
 
  private:
   void write_through(const char* data, size_t size);
-  void write_back();
+  void write_back(bool tail = false);
+  static constexpr uint64_t kTail = 16u << 20;
   uint64_t window_;
   int fd_;
   bool regular_ = false;                // writeback control applies (not a pipe, socket or tty)

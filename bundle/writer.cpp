@@ -105,10 +105,11 @@ struct BundleWriter::Impl {
     return name;
   }
 
-  // The member limit (bag.h) is reached: what is not added is logged and skipped, never an
-  // error (the bundle must still seal).
-  // Tag files a caller adds (meta/incident.json...) may use the reserve, all but the few the
-  // writer adds at finish().
+  // The member limit (bag.h): past it nothing more is added, never an error (the bundle must
+  // still seal). Tag files a caller adds (meta/incident.json...) may use the reserve, all but
+  // the few the writer adds at finish(). The first file refused is logged with the reason, the
+  // others counted (a tree of millions of files must not give millions of log lines), and the
+  // count logged at finish().
   bool full(std::string_view rel) const {
     return names.size() + (layout::is_payload(rel) ? kMemberReserve : 16) >= opt.max_members;
   }
@@ -118,12 +119,19 @@ struct BundleWriter::Impl {
            " with the tag files): not collected";
   }
 
+  uint64_t refused_count = 0;
+
+  void refuse(const std::string& source, PathSummary* s) {
+    if (refused_count++ == 0) log.append(opt.actor, "bundle.skip", source, full_reason());
+    if (s) ++s->skipped;
+  }
+
   MemberResult refused(const std::string& rel, const std::string& source) {
     MemberResult r;
     r.bag_path = rel;
     r.status = "skipped";
     r.detail = full_reason();
-    skipped(source, r.detail, nullptr);
+    refuse(source, nullptr);
     return r;
   }
 
@@ -277,7 +285,7 @@ struct BundleWriter::Impl {
       return skipped(source, std::string(file_type_name(st.st_mode)) + ", not collected", s);
     if (!to_stdout && st.st_dev == out_dev && st.st_ino == out_ino)
       return skipped(source, "the bundle being written, not collected", s);
-    if (full(rel_in)) return skipped(source, full_reason(), s);
+    if (full(rel_in)) return refuse(source, s);
     MemberResult r = copy_fd(checked_rel(rel_in), f.get(), st, source);
     if (s) {
       ++s->files;
@@ -630,6 +638,10 @@ PathSummary BundleWriter::add_path(std::string_view bag_path, const std::string&
 std::string BundleWriter::finish(bool keep_partial) {
   Impl& m = *impl_;
   m.guarded([&] {
+    if (m.refused_count > 0)
+      m.log.append(
+          m.opt.actor, "bundle.skip", "(member limit)",
+          std::to_string(m.refused_count) + " files not collected in all: " + m.full_reason());
     m.log.append(m.opt.actor, "bundle.seal", m.top,
                  std::to_string(m.payload_files) + " payload files, " +
                      std::to_string(m.payload_bytes) + " bytes; " +

@@ -383,7 +383,7 @@ std::vector<CoreSegment> plan_segments(int pid, const std::vector<host::MapRegio
 // become (a program header each), and the shortest untouched run that becomes a hole.
 constexpr uint64_t kSplitBudget = 256ull << 30;
 constexpr size_t kMaxPieces = 1u << 18;
-constexpr uint64_t kMinHolePages = 16;
+constexpr uint64_t kMinHolePages = 4;
 
 using Runs = std::vector<std::pair<uint64_t, uint64_t>>;  // [start, end) of touched pages
 

@@ -10,7 +10,7 @@
 //
 // Private anonymous memory (heap, stacks, anonymous mappings) that smaps says is only partly
 // resident or swapped is split as /proc/PID/pagemap says, while planning: each run of touched
-// pages is a PT_LOAD with its bytes, each run of never-touched pages (16 pages or more) a PT_LOAD
+// pages is a PT_LOAD with its bytes, each run of never-touched pages (4 pages or more) a PT_LOAD
 // with p_filesz 0, which gdb reads as zeros. A shorter untouched run inside a touched one is
 // written as zeros without being read. So the dump faults in nothing in the target, a sparse
 // mapping costs what it holds (a target's 16 TiB reservation with one page touched gives a

@@ -30,3 +30,23 @@ finish() {
   echo "$checks checks, $failures failures"
   [ "$failures" -eq 0 ]
 }
+
+# loopback_listener ADDR [DIR]: a TCP listener on ADDR, any free port, that accepts and holds
+# every connection: the attacker's end for a test process to connect to. Runs in the background
+# with DIR (default: the current one) as its working directory; sets LISTENER_PID and
+# LISTENER_PORT.
+loopback_listener() {
+  local portfile
+  portfile=$(mktemp "$T/port.XXXXXX")
+  (cd "${2:-.}" && exec python3 - "$1" "$portfile") <<'PY' &
+import socket, sys
+s = socket.socket(); s.bind((sys.argv[1], 0)); s.listen(4)
+open(sys.argv[2], "w").write(str(s.getsockname()[1]))
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)
+PY
+  LISTENER_PID=$!
+  for _ in $(seq 50); do [ -s "$portfile" ] && break; sleep 0.1; done
+  LISTENER_PORT=$(cat "$portfile")
+}

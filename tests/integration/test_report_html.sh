@@ -22,17 +22,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem
 cat "$T/cert.pem" "$T/key.pem" >"$T/x509up_u0"
 chmod 600 "$T/x509up_u0"
 
-python3 - "$T/port" <<'EOF' &
-import socket, sys
-s = socket.socket(); s.bind(("127.0.0.78", 0)); s.listen(4)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-conns = []
-while True:
-    c, _ = s.accept(); conns.append(c)
-EOF
-srv=$!
-for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
-port=$(cat "$T/port")
+loopback_listener 127.0.0.78
+srv=$LISTENER_PID port=$LISTENER_PORT
 # The payload, with a command line an attacker chose.
 pybin=$(python3 -c 'import sys; print(sys.executable)')
 SLURM_JOB_ID=777 X509_USER_PROXY="$T/x509up_u0" \

@@ -49,17 +49,8 @@ printf '%s\n' '[2026-11-23T11:59:00.000] _slurm_rpc_submit_batch_job: JobId=4242
 pybin=$(python3 -c 'import sys; print(sys.executable)')
 pylib=$(python3 -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 cp "$(readlink -f "$pybin")" "$T/kswapd0"
-python3 - "$T/port" <<'EOF' &
-import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.77", 0)); s.listen(4)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-conns = []
-while True:
-    c, _ = s.accept(); conns.append(c)
-EOF
-srv=$!
-for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
-port=$(cat "$T/port")
+loopback_listener 127.0.0.77
+srv=$LISTENER_PID port=$LISTENER_PORT
 LD_LIBRARY_PATH=$pylib "$T/kswapd0" -c "import socket,time; c=socket.create_connection(('127.0.0.77', $port)); time.sleep(120)" &
 payload=$!
 trap 'kill $srv $payload 2>/dev/null || true; rm -rf "$T"' EXIT

@@ -163,17 +163,8 @@ for i in range(100000):
     with open(os.path.join(d, "f%06d" % i), "w") as f: f.write("x" * 64)
 EOF
 mkdir -p "$T/srv"
-(cd "$T/srv" && exec python3 - "$T/port") <<'EOF' &
-import socket, sys
-s = socket.socket(); s.bind(("127.0.0.81", 0)); s.listen(4)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-conns = []
-while True:
-    c, _ = s.accept(); conns.append(c)
-EOF
-srv=$!
-for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
-port=$(cat "$T/port")
+loopback_listener 127.0.0.81 "$T/srv"
+srv=$LISTENER_PID port=$LISTENER_PORT
 (cd "$T/c2job" && exec python3 -c "import socket,time; c=socket.create_connection(('127.0.0.81', $port)); time.sleep(300)") &
 c2=$!
 hexport=$(printf '%04X' "$port")

@@ -127,17 +127,24 @@ TEST(VerifyBudget, ManyLargeTagFilesStayWithinOneBudget) {
     EXPECT_TRUE(rep.checks[i].ok) << rep.checks[i].what;
 }
 
+// A tar at `path` holding top/bagit.txt, then what `fill` adds.
+template <class F>
+void write_bag_tar(const std::string& path, F fill) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+  ASSERT_TRUE(fd);
+  FdSink sink(fd.get(), path);
+  PaxWriter w(sink);
+  w.add({"top/bagit.txt", 0, 1700000000, 0},
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
+  fill(w);
+  w.finish();
+}
+
 // A tag file verify has to parse, past the budget: said so, not called "missing".
 TEST(VerifyBudget, ParsedTagFilePastTheBudgetIsNotCalledMissing) {
   TempDir t;
   std::string out = t / "filler.tar";
-  {
-    Fd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-    ASSERT_TRUE(fd);
-    FdSink sink(fd.get(), out);
-    PaxWriter w(sink);
-    w.add({"top/bagit.txt", 0, 1700000000, 0},
-          "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
+  write_bag_tar(out, [&](PaxWriter& w) {
     uint64_t filler = 64 * kMiB - 100;
     w.begin({"top/meta/filler", filler, 1700000000, 0});
     std::string zeros(kMiB, '\0');
@@ -148,8 +155,7 @@ TEST(VerifyBudget, ParsedTagFilePastTheBudgetIsNotCalledMissing) {
     }
     w.end();
     w.add({"top/bag-info.txt", 0, 1700000000, 0}, "Payload-Oxum: 0.0\n" + std::string(200, '#'));
-    w.finish();
-  }
+  });
   auto rep = verify_bundle(out, lenient());
   std::string p = all_problems(rep);
   EXPECT_NE(p.find("bag-info.txt: tag file of 218 bytes over the 64 MiB budget"), std::string::npos)
@@ -164,19 +170,12 @@ TEST(VerifyBudget, ParsedTagFilePastTheBudgetIsNotCalledMissing) {
 TEST(VerifyBudget, ProblemsListedAreBounded) {
   TempDir t;
   std::string out = t / "listed.tar";
-  {
-    Fd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-    ASSERT_TRUE(fd);
-    FdSink sink(fd.get(), out);
-    PaxWriter w(sink);
+  write_bag_tar(out, [&](PaxWriter& w) {
     std::string manifest;
     for (int i = 0; i < 200000; ++i)
       manifest += std::string(64, 'a') + "  data/f" + std::to_string(i) + "\n";
-    w.add({"top/bagit.txt", 0, 1700000000, 0},
-          "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
     w.add({"top/manifest-sha256.txt", 0, 1700000000, 0}, manifest);
-    w.finish();
-  }
+  });
   auto rep = verify_bundle(out, lenient());
   EXPECT_EQ(rep.problems.size(), 10001u);
   EXPECT_NE(rep.problems.back().find("more problems, not listed"), std::string::npos);
@@ -294,13 +293,7 @@ TEST(Extract, MemberThatNoLongerMatchesLeavesNoFileAndNoTemporary) {
 TEST(VerifyBudget, AffectedMembersAreMarkedAndListedInOrder) {
   TempDir t;
   std::string out = t / "unlisted.tar";
-  {
-    Fd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-    ASSERT_TRUE(fd);
-    FdSink sink(fd.get(), out);
-    PaxWriter w(sink);
-    w.add({"top/bagit.txt", 0, 1700000000, 0},
-          "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
+  write_bag_tar(out, [&](PaxWriter& w) {
     w.add({"top/manifest-sha256.txt", 0, 1700000000, 0},
           std::string(64, 'a') + "  data/f0150-missing\n");
     for (int i = 0; i < 300; ++i) {
@@ -308,8 +301,7 @@ TEST(VerifyBudget, AffectedMembersAreMarkedAndListedInOrder) {
       std::snprintf(name, sizeof name, "top/data/f%04d", i);
       w.add({name, 0, 1700000000, 0}, "x");
     }
-    w.finish();
-  }
+  });
   auto rep = verify_bundle(out, lenient());
   EXPECT_FALSE(rep.valid());
   EXPECT_TRUE(rep.is_affected("data/f0000"));

@@ -140,6 +140,11 @@ TEST(BundleWriter, MemberLimitSkipsAndTheBundleStillSeals) {
   ASSERT_EQ(run("tar -xOf " + out + " --wildcards '*/meta/actions.jsonl'", &log), 0);
   EXPECT_NE(log.find("member limit reached (100 members; verify accepts at most 1100"),
             std::string::npos);
+  // Logged once, then counted: 100 from the tree, one file, one blob.
+  size_t skips = 0;
+  for (size_t at = 0; (at = log.find("\"bundle.skip\"", at)) != std::string::npos; ++at) ++skips;
+  EXPECT_EQ(skips, 2u) << log;
+  EXPECT_NE(log.find("102 files not collected in all"), std::string::npos) << log;
 }
 
 TEST(BundleWriter, RefusesToOverwriteAndNeedsAnExplicitUnsigned) {

@@ -202,6 +202,19 @@ int core_byte(const CorePlan& plan, const std::string& core, uint64_t a) {
   return -1;
 }
 
+CoreOptions without_registers() {
+  CoreOptions o;
+  o.registers = false;
+  return o;
+}
+
+// The core of `plan` as collect writes it.
+std::string core_of(const CorePlan& plan, const CoreOptions& opt, CoreWriteStats& stats) {
+  StringOut out(plan.size);
+  write_core(plan, opt, out, stats);
+  return std::move(out.data);
+}
+
 // Anonymous memory touched one page in 64: the mapping is split as pagemap says, the touched
 // pages with their bytes, the untouched runs as holes (no bytes in the core, zeros to gdb), and
 // nothing is read from them (nor faulted in: still absent afterwards).
@@ -211,8 +224,7 @@ TEST(Core, UntouchedPagesAreHolesNotRead) {
   ASSERT_NE(c.addr, 0u);
   size_t before = c.resident(kLen);
   ASSERT_EQ(before, kLen / kPage / kStride);
-  CoreOptions opt;
-  opt.registers = false;
+  CoreOptions opt = without_registers();
   CorePlan plan = plan_core(c.pid, opt);
   size_t pieces = 0, holes = 0;
   uint64_t covered = 0;
@@ -230,11 +242,10 @@ TEST(Core, UntouchedPagesAreHolesNotRead) {
   EXPECT_EQ(covered, kLen);
   EXPECT_EQ(pieces, 2 * kLen / kPage / kStride);  // a page and a hole, 128 times
   EXPECT_EQ(holes, pieces / 2);
-  StringOut out(plan.size);
   CoreWriteStats stats;
-  write_core(plan, opt, out, stats);
+  std::string core = core_of(plan, opt, stats);
   EXPECT_EQ(c.resident(kLen), before);
-  ASSERT_EQ(out.data.size(), plan.size);
+  ASSERT_EQ(core.size(), plan.size);
   uint64_t dumped = 0;  // of the mapping: the touched pages alone
   for (const auto& s : plan.segments)
     if (s.region.start >= c.addr && s.region.end <= c.addr + kLen) dumped += s.file_size;
@@ -242,30 +253,28 @@ TEST(Core, UntouchedPagesAreHolesNotRead) {
   for (size_t p = 0; p < kLen / kPage; ++p) {
     int want = p % kStride == 0 ? 0x5a : 0;
     for (size_t i : {size_t(0), kPage / 2, kPage - 1})
-      ASSERT_EQ(core_byte(plan, out.data, c.addr + p * kPage + i), want) << "page " << p;
+      ASSERT_EQ(core_byte(plan, core, c.addr + p * kPage + i), want) << "page " << p;
   }
   auto j = plan.to_json();
   EXPECT_GE(j["untouched_holes"]["count"].get<size_t>(), holes);  // the stacks have some too
   EXPECT_GE(j["untouched_holes"]["bytes"].get<uint64_t>(), kLen - kLen / kStride);
 }
 
-// Short untouched runs (under 16 pages) stay inside the touched run: written as zeros without
+// Short untouched runs (under 4 pages) stay inside the touched run: written as zeros without
 // being read.
 TEST(Core, ShortUntouchedRunsAreZerosNotRead) {
-  constexpr size_t kLen = 8u << 20, kPage = 4096, kStride = 8;
+  constexpr size_t kLen = 8u << 20, kPage = 4096, kStride = 3;
   SparseChild c(kLen, kStride);
   ASSERT_NE(c.addr, 0u);
   size_t before = c.resident(kLen);
-  CoreOptions opt;
-  opt.registers = false;
+  CoreOptions opt = without_registers();
   CorePlan plan = plan_core(c.pid, opt);
-  StringOut out(plan.size);
   CoreWriteStats stats;
-  write_core(plan, opt, out, stats);
+  std::string core = core_of(plan, opt, stats);
   EXPECT_EQ(c.resident(kLen), before);
   EXPECT_GE(stats.untouched_bytes, kLen / kStride * (kStride - 1) - kLen / 64);
   for (size_t p = 0; p < kLen / kPage; ++p)
-    ASSERT_EQ(core_byte(plan, out.data, c.addr + p * kPage + 7), p % kStride == 0 ? 0x5a : 0)
+    ASSERT_EQ(core_byte(plan, core, c.addr + p * kPage + 7), p % kStride == 0 ? 0x5a : 0)
         << "page " << p;
 }
 
@@ -278,26 +287,23 @@ TEST(Core, VastSparseReservationsMakeSmallCores) {
     constexpr size_t kLen = 64ull << 30;
     SparseChild c(kLen, kLen / kPage / 4);
     ASSERT_NE(c.addr, 0u);
-    CoreOptions opt;
-    opt.registers = false;
+    CoreOptions opt = without_registers();
     CorePlan plan = plan_core(c.pid, opt);
     uint64_t in_mapping = 0;
     for (const auto& s : plan.segments)
       if (s.region.start >= c.addr && s.region.end <= c.addr + kLen) in_mapping += s.file_size;
     EXPECT_EQ(in_mapping, 4 * kPage);
     EXPECT_LT(plan.size, 1ull << 30);
-    StringOut out(plan.size);
     CoreWriteStats stats;
-    write_core(plan, opt, out, stats);
-    EXPECT_EQ(core_byte(plan, out.data, c.addr + kLen / 4), 0x5a);
-    EXPECT_EQ(core_byte(plan, out.data, c.addr + kLen / 4 + kPage), 0);
+    std::string core = core_of(plan, opt, stats);
+    EXPECT_EQ(core_byte(plan, core, c.addr + kLen / 4), 0x5a);
+    EXPECT_EQ(core_byte(plan, core, c.addr + kLen / 4 + kPage), 0);
   }
   {
     constexpr size_t kLen = 1ull << 40;
     SparseChild c(kLen, kLen / kPage / 2);
     ASSERT_NE(c.addr, 0u);
-    CoreOptions opt;
-    opt.registers = false;
+    CoreOptions opt = without_registers();
     CorePlan plan = plan_core(c.pid, opt);
     const CoreSegment* seg = nullptr;
     for (const auto& s : plan.segments)
